@@ -1,0 +1,235 @@
+//! Status codes, the last-error message, the panic boundary and argument checks.
+
+use crate::error::{Error, ErrorKind, Result};
+use std::cell::RefCell;
+use std::ffi::{c_char, c_int, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Success.
+pub const LMS_OK: c_int = 0;
+/// The template, version, alias, message or session does not exist.
+pub const LMS_NOT_FOUND: c_int = 1;
+/// An argument is NULL where it may not be, out of range, or malformed.
+pub const LMS_INVALID_ARGUMENT: c_int = 2;
+/// The write contradicts what is stored (a different template under an existing version, a session that exists).
+pub const LMS_CONFLICT: c_int = 3;
+/// The map is full at its growth cap (`max_map_size`).
+pub const LMS_MAP_FULL: c_int = 4;
+/// The operating system reported an I/O error (errno in lms_last_error_os_code()).
+pub const LMS_IO: c_int = 5;
+/// Stored data is damaged or not an lmstore database.
+pub const LMS_CORRUPT: c_int = 6;
+/// The store was written by a newer lmstore schema, or by an incompatible LMDB.
+pub const LMS_VERSION_MISMATCH: c_int = 7;
+/// A bug in lmstore (including a caught panic). Please report it.
+pub const LMS_INTERNAL: c_int = 8;
+/// A key (template id, version, alias, session or agent id) is longer than the store allows.
+pub const LMS_KEY_TOO_LONG: c_int = 9;
+/// Text that must be UTF-8 is not.
+pub const LMS_INVALID_UTF8: c_int = 10;
+/// MessagePack input is malformed or has the wrong shape (metadata that is not a map).
+pub const LMS_BAD_MSGPACK: c_int = 11;
+/// A page cursor is malformed or belongs to a different query.
+pub const LMS_BAD_CURSOR: c_int = 12;
+/// A write on a store or handle opened read-only.
+pub const LMS_READ_ONLY: c_int = 13;
+/// A value is larger than the map could ever hold, even at its growth cap.
+pub const LMS_TOO_LARGE: c_int = 14;
+
+pub(crate) fn status_of(kind: ErrorKind) -> c_int {
+    match kind {
+        ErrorKind::NotFound => LMS_NOT_FOUND,
+        ErrorKind::InvalidArgument | ErrorKind::Closed => LMS_INVALID_ARGUMENT,
+        ErrorKind::Conflict => LMS_CONFLICT,
+        ErrorKind::MapFull => LMS_MAP_FULL,
+        ErrorKind::Io => LMS_IO,
+        ErrorKind::Corrupt => LMS_CORRUPT,
+        ErrorKind::VersionMismatch => LMS_VERSION_MISMATCH,
+        ErrorKind::KeyTooLong => LMS_KEY_TOO_LONG,
+        ErrorKind::InvalidUtf8 => LMS_INVALID_UTF8,
+        ErrorKind::BadMsgpack => LMS_BAD_MSGPACK,
+        ErrorKind::BadCursor => LMS_BAD_CURSOR,
+        ErrorKind::ReadOnly => LMS_READ_ONLY,
+        ErrorKind::TooLarge => LMS_TOO_LARGE,
+        _ => LMS_INTERNAL,
+    }
+}
+
+struct LastError {
+    message: CString,
+    os_code: c_int,
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<LastError> = RefCell::new(LastError { message: CString::default(), os_code: 0 });
+}
+
+fn record(status: c_int, message: &str, os_code: c_int) -> c_int {
+    let message = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = LastError { message, os_code });
+    status
+}
+
+pub(crate) fn fail(e: &Error) -> c_int {
+    record(status_of(e.kind), &e.message, e.os_code)
+}
+
+/// Runs an ABI body: catches panics, records failures, returns the status.
+pub(crate) fn boundary(body: impl FnOnce() -> Result<()>) -> c_int {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => LMS_OK,
+        Ok(Err(e)) => fail(&e),
+        Err(_) => record(
+            LMS_INTERNAL,
+            "internal error: lmstore panicked (this is a bug; please report it)",
+            0,
+        ),
+    }
+}
+
+/// Borrows `len` bytes at `ptr`. `(NULL, 0)` is the empty slice; NULL with a length is refused.
+///
+/// # Safety
+/// A non-NULL `ptr` must point at `len` readable bytes that stay valid for the call.
+pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        if len == 0 {
+            return Ok(&[]);
+        }
+        return Err(Error::invalid(format!(
+            "{what} is NULL but its length is {len}"
+        )));
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(format!(
+            "{what} has an impossible length {len}"
+        )));
+    }
+    // SAFETY: the caller promises ptr points at len readable bytes.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// A required, non-empty argument.
+///
+/// # Safety
+/// As for [`bytes`].
+pub(crate) unsafe fn required<'a>(ptr: *const u8, len: usize, what: &str) -> Result<&'a [u8]> {
+    if ptr.is_null() {
+        return Err(Error::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: forwarded caller contract.
+    let b = unsafe { bytes(ptr, len, what) }?;
+    if b.is_empty() {
+        return Err(Error::invalid(format!("{what} is empty (length 0)")));
+    }
+    Ok(b)
+}
+
+/// An optional argument: NULL or length 0 means "not given".
+///
+/// # Safety
+/// As for [`bytes`].
+pub(crate) unsafe fn optional<'a>(
+    ptr: *const u8,
+    len: usize,
+    what: &str,
+) -> Result<Option<&'a [u8]>> {
+    // SAFETY: forwarded caller contract.
+    let b = unsafe { bytes(ptr, len, what) }?;
+    Ok(if b.is_empty() { None } else { Some(b) })
+}
+
+pub(crate) fn out_ptr<'a, T>(out: *mut T, what: &str) -> Result<&'a mut T> {
+    // SAFETY: a non-NULL out-pointer is, by the ABI contract, valid for writes of T for the call.
+    unsafe { out.as_mut() }
+        .ok_or_else(|| Error::invalid(format!("{what} (an out-parameter) is NULL")))
+}
+
+/// Copies `data` into memory the caller frees with lms_bytes_free().
+pub(crate) fn copy_out(data: &[u8], out: &mut *mut u8, out_len: &mut usize) -> Result<()> {
+    // SAFETY: malloc of at least one byte; the result is checked for NULL.
+    let p = unsafe { libc::malloc(data.len().max(1)) } as *mut u8;
+    if p.is_null() {
+        return Err(Error::new(
+            ErrorKind::Io,
+            format!("out of memory allocating {} bytes", data.len()),
+        ));
+    }
+    // SAFETY: p has room for data.len() bytes and does not overlap data.
+    unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+    *out = p;
+    *out_len = data.len();
+    Ok(())
+}
+
+/// Prepares a (buffer, length) out-pair: both must be non-NULL; they are cleared first so a
+/// failed call never leaves a stale pointer behind.
+pub(crate) fn out_pair<'a>(
+    out: *mut *mut u8,
+    out_len: *mut usize,
+) -> Result<(&'a mut *mut u8, &'a mut usize)> {
+    let o = out_ptr(out, "out")?;
+    let l = out_ptr(out_len, "out_len")?;
+    *o = std::ptr::null_mut();
+    *l = 0;
+    Ok((o, l))
+}
+
+/// The message describing the last failure on this thread.
+///
+/// @return A NUL-terminated string owned by the library, valid until the next lmstore call on
+///         this thread. Never NULL; empty if nothing has failed yet. It is not cleared by
+///         successful calls, so read it only right after a call returned non-zero.
+/// @since 0.1
+#[no_mangle]
+pub extern "C" fn lms_last_error() -> *const c_char {
+    LAST_ERROR.with(|slot| slot.borrow().message.as_ptr())
+}
+
+/// The raw LMDB or errno code behind the last failure on this thread (0 if none), for logs.
+/// @since 0.1
+#[no_mangle]
+pub extern "C" fn lms_last_error_os_code() -> c_int {
+    LAST_ERROR.with(|slot| slot.borrow().os_code)
+}
+
+/// A static description of a status code, e.g. "not found". Never NULL; unknown codes give
+/// "unknown status". The string is owned by the library and never freed.
+/// @since 0.1
+#[no_mangle]
+pub extern "C" fn lms_strerror(status: c_int) -> *const c_char {
+    let s: &'static CStr = match status {
+        LMS_OK => c"ok",
+        LMS_NOT_FOUND => c"not found",
+        LMS_INVALID_ARGUMENT => c"invalid argument",
+        LMS_CONFLICT => c"conflict",
+        LMS_MAP_FULL => c"map full",
+        LMS_IO => c"I/O error",
+        LMS_CORRUPT => c"corrupt data",
+        LMS_VERSION_MISMATCH => c"version mismatch",
+        LMS_INTERNAL => c"internal error",
+        LMS_KEY_TOO_LONG => c"key too long",
+        LMS_INVALID_UTF8 => c"invalid UTF-8",
+        LMS_BAD_MSGPACK => c"bad MessagePack",
+        LMS_BAD_CURSOR => c"bad cursor",
+        LMS_READ_ONLY => c"read-only",
+        LMS_TOO_LARGE => c"too large",
+        _ => c"unknown status",
+    };
+    s.as_ptr()
+}
+
+/// Frees a buffer that an lmstore function returned through a `uint8_t **out` parameter.
+///
+/// @param data The buffer; NULL is a no-op.
+/// @param len  Its length as returned (unused today; kept so allocators that need it can be
+///             adopted without an ABI change).
+/// @since 0.1
+#[no_mangle]
+pub extern "C" fn lms_bytes_free(data: *mut u8, len: usize) {
+    let _ = len;
+    if !data.is_null() {
+        // SAFETY: lmstore allocated data with malloc in copy_out; the caller frees it once.
+        unsafe { libc::free(data as *mut libc::c_void) }
+    }
+}

@@ -1,0 +1,16 @@
+//! The C ABI: `#[no_mangle] lms_*` functions that check arguments, run the safe API behind
+//! `catch_unwind`, and translate results into status codes, out-parameters and a thread-local
+//! message. No domain logic lives here.
+#![allow(non_camel_case_types)]
+
+mod boundary;
+mod conversations;
+mod decode;
+mod env;
+mod templates;
+
+pub use boundary::*;
+pub use conversations::*;
+pub use decode::*;
+pub use env::*;
+pub use templates::*;

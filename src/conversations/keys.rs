@@ -1,0 +1,71 @@
+//! Binary composite keys. Integers are big-endian so byte order is numeric order; variable
+//! fields carry a one-byte length prefix so no separator can occur inside them.
+//!
+//! messages:         len(1) session | ts(8) | id(16)  -> message record
+//! message_ids:      id(16)                           -> messages key
+//! agent_index:      len(1) agent | ts(8) | id(16)    -> messages key
+//! sessions:         session                          -> session record
+//! session_activity: last_activity(8) | session       -> (empty)
+
+use crate::error::{Error, Result};
+
+pub const MAX_NAME: usize = 255;
+pub const ID_LEN: usize = 16;
+
+pub fn check_name(bytes: &[u8], what: &str) -> Result<()> {
+    if bytes.is_empty() {
+        return Err(Error::invalid(format!("{what} is empty")));
+    }
+    if bytes.len() > MAX_NAME {
+        return Err(Error::new(
+            crate::ErrorKind::KeyTooLong,
+            format!("{what} is {} bytes; the limit is {MAX_NAME}", bytes.len()),
+        ));
+    }
+    crate::error::utf8(bytes, what)?;
+    Ok(())
+}
+
+/// `len | name`, the prefix shared by every key of one session or agent.
+pub fn prefix(name: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + name.len() + 8 + ID_LEN);
+    k.push(name.len() as u8);
+    k.extend_from_slice(name);
+    k
+}
+
+pub fn entry(name: &[u8], ts: i64, id: &[u8; ID_LEN]) -> Vec<u8> {
+    let mut k = prefix(name);
+    k.extend_from_slice(&(ts as u64).to_be_bytes());
+    k.extend_from_slice(id);
+    k
+}
+
+/// Splits the `ts | id` tail off an entry key whose prefix has `prefix_len` bytes.
+pub fn tail(key: &[u8], prefix_len: usize) -> Result<(i64, [u8; ID_LEN])> {
+    let t = key
+        .get(prefix_len..)
+        .filter(|t| t.len() == 8 + ID_LEN)
+        .ok_or_else(|| Error::corrupt("message key has the wrong length"))?;
+    let mut ts = [0u8; 8];
+    ts.copy_from_slice(&t[..8]);
+    let mut id = [0u8; ID_LEN];
+    id.copy_from_slice(&t[8..]);
+    Ok((u64::from_be_bytes(ts) as i64, id))
+}
+
+/// The session name inside a messages key.
+pub fn session_of(key: &[u8]) -> Result<&[u8]> {
+    let len = *key
+        .first()
+        .ok_or_else(|| Error::corrupt("empty message key"))? as usize;
+    key.get(1..1 + len)
+        .ok_or_else(|| Error::corrupt("message key is truncated"))
+}
+
+pub fn activity(last_activity: i64, session: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(8 + session.len());
+    k.extend_from_slice(&(last_activity as u64).to_be_bytes());
+    k.extend_from_slice(session);
+    k
+}

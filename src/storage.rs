@@ -1,0 +1,81 @@
+//! The narrow interface between the domain (templates, conversations) and the key-value engine.
+//! Everything the domain needs is an ordered map per table with get, put, delete and a directed
+//! scan: exactly what LMDB, TiKV or FoundationDB offer, so another backend implements these two
+//! traits and nothing above them changes.
+
+use crate::error::Result;
+
+/// The logical tables. Each is an LMDB named database; their key layouts are in docs/format.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Meta = 0,
+    TplVersions,
+    TplHeads,
+    TplSeq,
+    TplAliases,
+    Messages,
+    MessageIds,
+    AgentIndex,
+    Sessions,
+    SessionActivity,
+}
+
+impl Table {
+    pub const ALL: [Table; 10] = [
+        Table::Meta,
+        Table::TplVersions,
+        Table::TplHeads,
+        Table::TplSeq,
+        Table::TplAliases,
+        Table::Messages,
+        Table::MessageIds,
+        Table::AgentIndex,
+        Table::Sessions,
+        Table::SessionActivity,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::TplVersions => "tpl_versions",
+            Table::TplHeads => "tpl_heads",
+            Table::TplSeq => "tpl_seq",
+            Table::TplAliases => "tpl_aliases",
+            Table::Messages => "messages",
+            Table::MessageIds => "message_ids",
+            Table::AgentIndex => "agent_index",
+            Table::Sessions => "sessions",
+            Table::SessionActivity => "session_activity",
+        }
+    }
+}
+
+/// Where a scan starts.
+#[derive(Debug, Clone, Copy)]
+pub enum Start<'a> {
+    /// The first key (forward) or the last key (backward).
+    Edge,
+    /// Forward: the first key >= this. Backward: the last key <= this.
+    At(&'a [u8]),
+}
+
+/// Read access. Slices returned borrow the transaction and die with it or with the next write.
+pub trait ReadTxn {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>>;
+    /// Visits entries in key order (or reverse) from `start` until `visit` returns `Ok(false)`.
+    fn scan(
+        &self,
+        table: Table,
+        start: Start<'_>,
+        backward: bool,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()>;
+    /// The largest key size the engine accepts.
+    fn max_key_size(&self) -> usize;
+}
+
+/// Write access inside one atomic transaction.
+pub trait WriteTxn: ReadTxn {
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Removes `key`; returns whether it was there.
+    fn del(&mut self, table: Table, key: &[u8]) -> Result<bool>;
+}
