@@ -8,6 +8,8 @@ fn main() {
     println!("cargo:rerun-if-changed=src/capi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=LMSTORE_UPDATE_HEADER");
+    // A SONAME carrying the ABI major lets installed programs keep loading a compatible library.
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,liblmstore.so.0");
     let crate_dir =
         PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
