@@ -58,6 +58,9 @@ pub enum Start<'a> {
     At(&'a [u8]),
 }
 
+/// Called for each entry of a scan with (key, value); returns whether to go on.
+pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
+
 /// Read access. Slices returned borrow the transaction and die with it or with the next write.
 pub trait ReadTxn {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>>;
@@ -67,7 +70,7 @@ pub trait ReadTxn {
         table: Table,
         start: Start<'_>,
         backward: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visitor<'_>,
     ) -> Result<()>;
     /// The largest key size the engine accepts.
     fn max_key_size(&self) -> usize;

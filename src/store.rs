@@ -213,6 +213,12 @@ impl Store {
             .write(|txn| conversations::delete_session(txn, session))
     }
 
+    /// Checks every conversation index against the records and counters (see
+    /// [`conversations::verify`]); returns the number of messages checked.
+    pub fn verify(&self) -> Result<u64> {
+        self.env.read(|txn| conversations::verify(txn))
+    }
+
     pub fn list_sessions(&self, cursor: Option<&[u8]>, limit: u32) -> Result<Page> {
         self.env
             .read(|txn| conversations::list_sessions(txn, cursor, limit))

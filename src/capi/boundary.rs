@@ -226,7 +226,7 @@ pub extern "C" fn lms_strerror(status: c_int) -> *const c_char {
 ///             adopted without an ABI change).
 /// @since 0.1
 #[no_mangle]
-pub extern "C" fn lms_bytes_free(data: *mut u8, len: usize) {
+pub unsafe extern "C" fn lms_bytes_free(data: *mut u8, len: usize) {
     let _ = len;
     if !data.is_null() {
         // SAFETY: lmstore allocated data with malloc in copy_out; the caller frees it once.

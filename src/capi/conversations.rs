@@ -350,7 +350,8 @@ pub unsafe extern "C" fn lms_range_agent_messages(
 pub unsafe extern "C" fn lms_page_free(page: *mut lms_page) {
     // SAFETY: a non-NULL page points at an lms_page whose data came from copy_out or is NULL.
     if let Some(p) = unsafe { page.as_mut() } {
-        lms_bytes_free(p.data, p.len);
+        // SAFETY: p.data came from copy_out (or is NULL) and is freed once, then cleared.
+        unsafe { lms_bytes_free(p.data, p.len) };
         p.data = std::ptr::null_mut();
         p.len = 0;
         p.count = 0;

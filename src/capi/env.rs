@@ -112,7 +112,7 @@ pub extern "C" fn lms_abi_version() -> u32 {
 /// Fills `opts` with the defaults (version set, everything else default). NULL is a no-op.
 /// @since 0.1
 #[no_mangle]
-pub extern "C" fn lms_options_init(opts: *mut lms_options) {
+pub unsafe extern "C" fn lms_options_init(opts: *mut lms_options) {
     // SAFETY: a non-NULL opts points at writable lms_options memory (ABI contract).
     if let Some(o) = unsafe { opts.as_mut() } {
         *o = lms_options {

@@ -167,8 +167,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Open environments of this process by canonical path, with their handle counts.
-fn registry() -> &'static Mutex<HashMap<PathBuf, (Arc<Env>, usize)>> {
-    static REGISTRY: OnceLock<Mutex<HashMap<PathBuf, (Arc<Env>, usize)>>> = OnceLock::new();
+type Registry = Mutex<HashMap<PathBuf, (Arc<Env>, usize)>>;
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(Default::default)
 }
 

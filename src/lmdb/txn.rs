@@ -2,7 +2,7 @@
 
 use super::{check, ffi};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::{ReadTxn, Start, Table, WriteTxn};
+use crate::storage::{ReadTxn, Start, Table, Visitor, WriteTxn};
 use std::marker::PhantomData;
 use std::ptr;
 
@@ -84,7 +84,7 @@ impl Raw<'_> {
         table: Table,
         start: Start<'_>,
         backward: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visitor<'_>,
     ) -> Result<()> {
         let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
         // SAFETY: txn is live and dbi belongs to its environment; cursor is an out-pointer.
@@ -175,7 +175,7 @@ impl ReadTxn for RoTxn<'_> {
         table: Table,
         start: Start<'_>,
         backward: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visitor<'_>,
     ) -> Result<()> {
         Raw {
             txn: self.raw,
@@ -240,7 +240,7 @@ impl ReadTxn for RwTxn<'_> {
         table: Table,
         start: Start<'_>,
         backward: bool,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+        visit: &mut Visitor<'_>,
     ) -> Result<()> {
         Raw {
             txn: self.raw,
