@@ -1,7 +1,8 @@
 //! Versioned prompt templates: immutable versions, latest-by-put-order, aliases, and counts.
 //!
 //! Tables (docs/format.md): `tpl_versions` `id 0x00 version` -> seq(8) + record;
-//! `tpl_heads` `id` -> next_seq(8) + version_count(8) + latest version;
+//! `tpl_heads` `id` -> next_seq(8) + version_count(8) + version_len(2) + latest version +
+//! a copy of the latest record (so "get latest", the common read, is one lookup);
 //! `tpl_seq` `id 0x00 seq(8)` -> created_at(8) + version; `tpl_aliases` `id 0x00 alias` -> version.
 //! A NUL separator keeps byte order equal to id order, so ids may not contain NUL.
 
@@ -73,24 +74,39 @@ struct Head {
     next_seq: u64,
     count: u64,
     latest: Vec<u8>,
+    record: Vec<u8>,
+}
+
+/// Splits a stored head into (fixed part, latest version, latest record) without copying.
+fn split_head(v: &[u8]) -> Result<(&[u8], &[u8], &[u8])> {
+    let truncated = || Error::corrupt("template head record is truncated");
+    let vlen = u16::from_be_bytes(
+        v.get(16..18)
+            .ok_or_else(truncated)?
+            .try_into()
+            .map_err(|_| truncated())?,
+    ) as usize;
+    let version = v.get(18..18 + vlen).ok_or_else(truncated)?;
+    Ok((&v[..16], version, &v[18 + vlen..]))
 }
 
 impl Head {
     fn decode(v: &[u8]) -> Result<Head> {
-        if v.len() < 16 {
-            return Err(Error::corrupt("template head record is truncated"));
-        }
+        let (fixed, version, record) = split_head(v)?;
         Ok(Head {
-            next_seq: be_u64(&v[0..8])?,
-            count: be_u64(&v[8..16])?,
-            latest: v[16..].to_vec(),
+            next_seq: be_u64(&fixed[0..8])?,
+            count: be_u64(&fixed[8..16])?,
+            latest: version.to_vec(),
+            record: record.to_vec(),
         })
     }
     fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(16 + self.latest.len());
+        let mut out = Vec::with_capacity(18 + self.latest.len() + self.record.len());
         out.extend_from_slice(&self.next_seq.to_be_bytes());
         out.extend_from_slice(&self.count.to_be_bytes());
+        out.extend_from_slice(&(self.latest.len() as u16).to_be_bytes());
         out.extend_from_slice(&self.latest);
+        out.extend_from_slice(&self.record);
         out
     }
 }
@@ -152,6 +168,7 @@ pub fn put(txn: &mut impl WriteTxn, spec: &TemplateSpec, replace: bool) -> Resul
         next_seq: 0,
         count: 0,
         latest: Vec::new(),
+        record: Vec::new(),
     });
     let seq = h.next_seq;
     h.next_seq += 1;
@@ -159,6 +176,7 @@ pub fn put(txn: &mut impl WriteTxn, spec: &TemplateSpec, replace: bool) -> Resul
         h.count += 1;
     }
     h.latest = version.to_vec();
+    h.record = record.clone();
     let head_bytes = h.encode();
     let is_new_id = h.count == 1 && outcome == PutOutcome::Created;
 
@@ -184,11 +202,10 @@ pub fn put(txn: &mut impl WriteTxn, spec: &TemplateSpec, replace: bool) -> Resul
 /// Borrows the stored record of `id` at `version`, or at its latest version when `version` is None.
 pub fn get<'t>(txn: &'t impl ReadTxn, id: &[u8], version: Option<&[u8]>) -> Result<&'t [u8]> {
     check_id(txn, id)?;
-    let vkey;
     match version {
         Some(v) => {
             check_name(v, "template version")?;
-            vkey = composite(txn, id, v, "id + version")?;
+            let vkey = composite(txn, id, v, "id + version")?;
             match txn.get(Table::TplVersions, &vkey)? {
                 Some(value) => split_version_value(value).map(|(_, r)| r),
                 None if txn.get(Table::TplHeads, id)?.is_none() => Err(missing(id)),
@@ -196,12 +213,8 @@ pub fn get<'t>(txn: &'t impl ReadTxn, id: &[u8], version: Option<&[u8]>) -> Resu
             }
         }
         None => {
-            let h = head(txn, id)?.ok_or_else(|| missing(id))?;
-            vkey = composite(txn, id, &h.latest, "id + version")?;
-            let value = txn
-                .get(Table::TplVersions, &vkey)?
-                .ok_or_else(|| Error::corrupt("template head points at a missing version"))?;
-            split_version_value(value).map(|(_, r)| r)
+            let stored = txn.get(Table::TplHeads, id)?.ok_or_else(|| missing(id))?;
+            split_head(stored).map(|(_, _, record)| record)
         }
     }
 }
@@ -370,6 +383,11 @@ pub fn delete(txn: &mut impl WriteTxn, id: &[u8], version: Option<&[u8]>) -> Res
             )?;
             h.latest = latest
                 .ok_or_else(|| Error::corrupt("template has versions but no sequence entries"))?;
+            let latest_key = composite(txn, id, &h.latest, "id + version")?;
+            let value = txn
+                .get(Table::TplVersions, &latest_key)?
+                .ok_or_else(|| Error::corrupt("template sequence points at a missing version"))?;
+            h.record = split_version_value(value)?.1.to_vec();
         }
         txn.put(Table::TplHeads, id, &h.encode())?;
     }
