@@ -223,3 +223,49 @@ fn hot_backup_is_consistent_while_writing() {
     let e = s.backup(&dest.path().join("copy"), false).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Io, "{}", e.message);
 }
+
+const GROW_CHILD_ENV: &str = "LMSTORE_GROW_CHILD_DIR";
+
+/// Run as a separate process by `map_grown_by_another_process_is_adopted`.
+#[test]
+fn grow_child() {
+    let Ok(dir) = std::env::var(GROW_CHILD_ENV) else {
+        return;
+    };
+    let s = Store::open(
+        dir.as_ref(),
+        OpenOptions {
+            map_size: 256 << 10,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for _ in 0..40 {
+        s.append_messages(vec![big_message("child", 100)]).unwrap();
+    }
+}
+
+#[test]
+fn map_grown_by_another_process_is_adopted() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(
+        dir.path(),
+        OpenOptions {
+            map_size: 256 << 10,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    s.append_messages(vec![big_message("parent", 1)]).unwrap();
+    let status = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "grow_child", "--test-threads=1"])
+        .env(GROW_CHILD_ENV, dir.path())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // this process still has the small map; its next transactions must adopt the larger one
+    assert_eq!(s.stats().unwrap().messages, 41);
+    s.append_messages(vec![big_message("parent", 1)]).unwrap();
+    assert_eq!(s.verify().unwrap(), 42);
+}
