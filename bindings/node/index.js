@@ -1,0 +1,25 @@
+'use strict';
+
+const { native, libraryPath, ABI_VERSION } = require('./lib/ffi');
+const { LmstoreError, STATUS } = require('./lib/errors');
+const { Store, open } = require('./lib/store');
+const { toDate, fromDate, nowMicros, uuidString } = require('./lib/codec');
+
+const version = native.version();
+const versionNumber = native.version_number();
+const abiVersion = ABI_VERSION;
+
+module.exports = {
+  open,
+  Store,
+  LmstoreError,
+  STATUS,
+  toDate,
+  fromDate,
+  nowMicros,
+  uuidString,
+  version,
+  versionNumber,
+  abiVersion,
+  libraryPath,
+};

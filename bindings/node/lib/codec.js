@@ -1,0 +1,160 @@
+'use strict';
+
+const { Packr, Unpackr } = require('msgpackr');
+const { invalidArgument } = require('./errors');
+
+// The library wants plain MessagePack maps with string keys: msgpackr's record extension
+// would be unreadable to it, and `undefined` (an msgpackr extension by default) would be
+// refused, so it is written as nil. Stored times are int64 microseconds; decoding them as
+// Numbers is exact until the year 2255.
+const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true, int64AsType: 'number' });
+const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', mapsAsObjects: true });
+
+const pack = (v) => packr.pack(v);
+const unpack = (buf) => unpackr.unpack(buf);
+
+const EMPTY_MAP = Buffer.from([0x80]);
+
+function packMap(op, what, value) {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
+    throw invalidArgument(op, `${what} must be a plain object`);
+  }
+  return packr.pack(value);
+}
+
+// ---- UUIDs ----
+
+const HEX = [];
+for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
+
+/** 16 bytes at `off` of `b` as a lowercase canonical UUID string. */
+function uuidString(b, off = 0) {
+  return (
+    HEX[b[off]] + HEX[b[off + 1]] + HEX[b[off + 2]] + HEX[b[off + 3]] + '-' +
+    HEX[b[off + 4]] + HEX[b[off + 5]] + '-' +
+    HEX[b[off + 6]] + HEX[b[off + 7]] + '-' +
+    HEX[b[off + 8]] + HEX[b[off + 9]] + '-' +
+    HEX[b[off + 10]] + HEX[b[off + 11]] + HEX[b[off + 12]] + HEX[b[off + 13]] +
+    HEX[b[off + 14]] + HEX[b[off + 15]]
+  );
+}
+
+const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+
+/** A UUID string (with or without dashes) or 16 bytes -> a 16-byte Buffer. */
+function uuidBytes(op, what, value) {
+  if (typeof value === 'string') {
+    if (!UUID_RE.test(value)) throw invalidArgument(op, `${what} is not a UUID: ${JSON.stringify(value)}`);
+    return Buffer.from(value.replace(/-/g, ''), 'hex');
+  }
+  if (value instanceof Uint8Array && value.length === 16) return Buffer.from(value);
+  throw invalidArgument(op, `${what} must be a UUID string or 16 bytes`);
+}
+
+// ---- times ----
+// Times are Numbers of microseconds since the epoch, the store's own unit: a Date holds only
+// milliseconds, and messages written within one millisecond must keep their order and their
+// exact `ts` (a range cursor or trimSessionBefore(ts) must name the exact value).
+
+/** Microseconds -> Date (sub-millisecond part dropped). */
+const toDate = (us) => new Date(Math.floor(us / 1000));
+/** Date -> microseconds. */
+const fromDate = (d) => d.getTime() * 1000;
+/** Now in microseconds (millisecond clock, scaled; the store keeps per-session order itself). */
+const nowMicros = () => Date.now() * 1000;
+
+/** Accepts µs Numbers, bigint or Dates where a time goes in. */
+function micros(op, what, value) {
+  if (value instanceof Date) {
+    const t = value.getTime();
+    if (Number.isNaN(t)) throw invalidArgument(op, `${what} is an invalid Date`);
+    return t * 1000;
+  }
+  if (typeof value === 'bigint') value = Number(value);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw invalidArgument(op, `${what} must be an integer number of microseconds or a Date`);
+  }
+  return value;
+}
+
+// ---- strings ----
+
+function requireString(op, what, value) {
+  if (typeof value !== 'string') throw invalidArgument(op, `${what} must be a string`);
+  return value;
+}
+
+function optionalString(op, what, value) {
+  if (value === undefined || value === null) return undefined;
+  return requireString(op, what, value);
+}
+
+function textBuffer(op, what, value) {
+  if (typeof value === 'string') return Buffer.from(value, 'utf8');
+  throw invalidArgument(op, `${what} must be a string`);
+}
+
+// ---- records ----
+
+function templateFromRecord(r) {
+  return {
+    id: r.id,
+    version: r.version,
+    template: r.template,
+    description: r.description === null ? undefined : r.description,
+    inputs: r.inputs,
+    metadata: r.metadata,
+    createdAt: r.created_at,
+  };
+}
+
+// One fixed object shape for every message keeps property access monomorphic in callers'
+// loops; absent optional fields are `undefined`.
+function messageFromRecord(r) {
+  const reply = r.in_reply_to;
+  return {
+    id: uuidString(r.id),
+    sessionId: r.session_id,
+    ts: r.ts,
+    role: r.role,
+    agentId: r.agent_id,
+    content: r.content,
+    inReplyTo: reply === undefined || reply === null ? undefined : uuidString(reply),
+    metadata: r.metadata,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}
+
+function sessionFromRecord(r) {
+  return {
+    sessionId: r.session_id,
+    title: r.title === null ? undefined : r.title,
+    metadata: r.metadata,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    lastTs: r.last_ts,
+    lastActivity: r.last_activity,
+    messageCount: r.message_count,
+  };
+}
+
+module.exports = {
+  pack,
+  unpack,
+  packMap,
+  EMPTY_MAP,
+  uuidString,
+  uuidBytes,
+  toDate,
+  fromDate,
+  nowMicros,
+  micros,
+  requireString,
+  optionalString,
+  textBuffer,
+  templateFromRecord,
+  messageFromRecord,
+  sessionFromRecord,
+};
