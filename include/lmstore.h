@@ -356,7 +356,10 @@ typedef struct lms_str {
 typedef struct lms_template {
   struct lms_str id;
   struct lms_str version;
-  struct lms_str template_;
+  /**
+   * The template text (the record's `template` field; named `text` because `template` is a C++ keyword).
+   */
+  struct lms_str text;
   /**
    * NULL/0 when absent.
    */
@@ -480,10 +483,11 @@ typedef struct lms_template_fields {
   const char *version;
   size_t version_len;
   /**
-   * Required. The template text (Jinja2 syntax).
+   * Required. The template text (Jinja2 syntax); stored as the record's `template` field
+   * (`template` is a C++ keyword, hence the name).
    */
-  const char *template_;
-  size_t template_len;
+  const char *text;
+  size_t text_len;
   /**
    * Optional.
    */

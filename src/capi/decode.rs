@@ -21,7 +21,8 @@ pub struct lms_str {
 pub struct lms_template {
     pub id: lms_str,
     pub version: lms_str,
-    pub template: lms_str,
+    /// The template text (the record's `template` field; named `text` because `template` is a C++ keyword).
+    pub text: lms_str,
     /// NULL/0 when absent.
     pub description: lms_str,
     /// MessagePack map of input declarations.
@@ -142,7 +143,7 @@ pub unsafe extern "C" fn lms_template_decode(
         let public = lms_template {
             id: text(&mut storage, &v, "id")?,
             version: text(&mut storage, &v, "version")?,
-            template: text(&mut storage, &v, "template")?,
+            text: text(&mut storage, &v, "template")?,
             description: text(&mut storage, &v, "description")?,
             inputs: packed(&mut storage, &v, "inputs"),
             metadata: packed(&mut storage, &v, "metadata"),

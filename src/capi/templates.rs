@@ -28,9 +28,10 @@ pub struct lms_template_fields {
     /// Optional; "0.1.0" when absent.
     pub version: *const c_char,
     pub version_len: usize,
-    /// Required. The template text (Jinja2 syntax).
-    pub template: *const c_char,
-    pub template_len: usize,
+    /// Required. The template text (Jinja2 syntax); stored as the record's `template` field
+    /// (`template` is a C++ keyword, hence the name).
+    pub text: *const c_char,
+    pub text_len: usize,
     /// Optional.
     pub description: *const c_char,
     pub description_len: usize,
@@ -112,11 +113,11 @@ pub unsafe extern "C" fn lms_put_template_fields(
                 .map(|v| utf8(v, "version"))
                 .transpose()?;
             let template = utf8(
-                unsafe { bytes(f.template as *const u8, f.template_len, "template") }?,
+                unsafe { bytes(f.text as *const u8, f.text_len, "text") }?,
                 "template",
             )?;
-            if f.template.is_null() {
-                return Err(Error::invalid("template is NULL"));
+            if f.text.is_null() {
+                return Err(Error::invalid("text (the template) is NULL"));
             }
             let description =
                 unsafe { optional(f.description as *const u8, f.description_len, "description") }?
