@@ -123,24 +123,36 @@ static int mpr_map(mpr *r, size_t *n)
     return -1;
 }
 
-/* Strings and binaries both come back as (pointer, length). */
+/* Strings and binaries both come back as (pointer, length). On failure r is not moved. */
 static int mpr_bytes(mpr *r, const char **s, size_t *n)
 {
+    mpr q = *r;
     uint8_t t;
-    if (r->p >= r->end) return -1;
-    t = *r->p++;
+    if (q.p >= q.end) return -1;
+    t = *q.p++;
     if ((t & 0xe0) == 0xa0) *n = t & 0x1f;
-    else if (t == 0xd9 || t == 0xc4) { if (mpr_len(r, 1, n)) return -1; }
-    else if (t == 0xda || t == 0xc5) { if (mpr_len(r, 2, n)) return -1; }
-    else if (t == 0xdb || t == 0xc6) { if (mpr_len(r, 4, n)) return -1; }
+    else if (t == 0xd9 || t == 0xc4) { if (mpr_len(&q, 1, n)) return -1; }
+    else if (t == 0xda || t == 0xc5) { if (mpr_len(&q, 2, n)) return -1; }
+    else if (t == 0xdb || t == 0xc6) { if (mpr_len(&q, 4, n)) return -1; }
     else return -1;
-    if ((size_t)(r->end - r->p) < *n) return -1;
-    *s = (const char *)r->p;
-    r->p += *n;
+    if ((size_t)(q.end - q.p) < *n) return -1;
+    *s = (const char *)q.p;
+    r->p = q.p + *n;
     return 0;
 }
 
+static int mpr_int_at(mpr *r, int64_t *v);
+
+/* On failure r is not moved. */
 static int mpr_int(mpr *r, int64_t *v)
+{
+    mpr q = *r;
+    if (mpr_int_at(&q, v)) return -1;
+    *r = q;
+    return 0;
+}
+
+static int mpr_int_at(mpr *r, int64_t *v)
 {
     uint64_t u;
     uint8_t t;

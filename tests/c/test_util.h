@@ -34,9 +34,10 @@ static int rc;
 /* Setup steps: later code depends on them, so stop the run instead of crashing on NULL. */
 #define REQUIRE(test, msg)                                                                 \
     do {                                                                                   \
-        CHECK(test, msg);                                                                  \
-        if (!(test)) {                                                                     \
-            fprintf(stderr, "%s:%d: cannot continue\n", __FILE__, __LINE__);               \
+        int ok_ = (test) ? 1 : 0;                                                          \
+        CHECK(ok_, msg);                                                                   \
+        if (!ok_) {                                                                        \
+            fprintf(stderr, "%s:%d: cannot continue\n", __FILE__, __LINE__);              \
             exit(2);                                                                       \
         }                                                                                  \
     } while (0)

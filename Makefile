@@ -1,0 +1,141 @@
+# lmstore: the C side of the build. The Rust core is built by cargo; this file packages the
+# libraries (SONAME liblmstore.so.0, set by build.rs), runs the demo and the C tests, installs,
+# and runs every test suite in order.
+
+PREFIX     ?= /usr/local
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR    ?=
+
+CC      ?= cc
+CXX     ?= c++
+CARGO   ?= cargo
+VALGRIND ?= valgrind
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
+SONAME  := liblmstore.so.$(SOMAJOR)
+SOREAL  := liblmstore.so.$(VERSION)
+
+BUILD   := build
+RELEASE := target/release
+# What a program linking liblmstore.a also needs (Rust's std on glibc).
+NATIVE_LIBS := -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+
+CWARN := -Wall -Wextra -Werror -pedantic
+CSTD  := -std=c99
+DEMO_DIR ?= $(BUILD)/demo-store
+
+C_TESTS := $(BUILD)/test_lmstore_so $(BUILD)/test_lmstore_a $(BUILD)/headertest_c $(BUILD)/headertest_cpp
+TEST_SRC := tests/c/test_lmstore.c tests/c/test_util.h tests/c/mp.h include/lmstore.h
+
+.PHONY: all lib demo install uninstall test test-c test-c-valgrind test-c-install clean
+
+all: lib
+
+# cargo decides what is stale; the copies below only change when its outputs do.
+lib:
+	$(CARGO) build --release
+	@$(MAKE) --no-print-directory $(BUILD)/$(SOREAL) $(BUILD)/liblmstore.a
+
+$(BUILD)/$(SOREAL): $(RELEASE)/liblmstore.so
+	@mkdir -p $(BUILD)
+	cp $< $@
+	@soname=$$(readelf -d $@ 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'); \
+	if [ "$$soname" != "$(SONAME)" ]; then \
+	  if command -v patchelf >/dev/null 2>&1; then patchelf --set-soname $(SONAME) $@; \
+	  else echo "warning: $@ has SONAME '$$soname', expected $(SONAME) (build.rs sets it)" >&2; fi; \
+	fi
+	ln -sf $(SOREAL) $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $(BUILD)/liblmstore.so
+
+$(BUILD)/liblmstore.a: $(RELEASE)/liblmstore.a
+	@mkdir -p $(BUILD)
+	cp $< $@
+
+$(RELEASE)/liblmstore.so $(RELEASE)/liblmstore.a:
+	$(CARGO) build --release
+
+$(BUILD)/lmstore.pc: lmstore.pc.in Cargo.toml
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# The prefix is baked into the .pc file, so regenerate it on every install.
+.PHONY: $(BUILD)/lmstore.pc
+
+# ---- demo ----
+
+$(BUILD)/demo: examples/demo.c include/lmstore.h $(BUILD)/liblmstore.a
+	$(CC) $(CSTD) $(CWARN) -O2 -Iinclude -o $@ examples/demo.c $(BUILD)/liblmstore.a $(NATIVE_LIBS)
+
+demo: lib
+	@$(MAKE) --no-print-directory $(BUILD)/demo
+	@mkdir -p $(dir $(DEMO_DIR))
+	./$(BUILD)/demo $(DEMO_DIR)
+
+# ---- install ----
+
+install: lib $(BUILD)/lmstore.pc
+	install -d $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(LIBDIR)/pkgconfig
+	install -m 644 include/lmstore.h $(DESTDIR)$(INCLUDEDIR)/lmstore.h
+	install -m 644 $(BUILD)/liblmstore.a $(DESTDIR)$(LIBDIR)/liblmstore.a
+	install -m 755 $(BUILD)/$(SOREAL) $(DESTDIR)$(LIBDIR)/$(SOREAL)
+	ln -sf $(SOREAL) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/liblmstore.so
+	install -m 644 $(BUILD)/lmstore.pc $(DESTDIR)$(LIBDIR)/pkgconfig/lmstore.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(INCLUDEDIR)/lmstore.h $(DESTDIR)$(LIBDIR)/liblmstore.a \
+	      $(DESTDIR)$(LIBDIR)/$(SOREAL) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	      $(DESTDIR)$(LIBDIR)/liblmstore.so $(DESTDIR)$(LIBDIR)/pkgconfig/lmstore.pc
+
+# ---- C tests ----
+
+# Linked against build/ (not target/release) because the SONAME names liblmstore.so.0,
+# which only exists as the symlink made by `lib`.
+$(BUILD)/test_lmstore_so: $(TEST_SRC) $(BUILD)/$(SOREAL)
+	$(CC) $(CSTD) $(CWARN) -g -O1 -Iinclude -o $@ tests/c/test_lmstore.c \
+	  -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -llmstore -lpthread
+
+$(BUILD)/test_lmstore_a: $(TEST_SRC) $(BUILD)/liblmstore.a
+	$(CC) $(CSTD) $(CWARN) -g -O1 -Iinclude -o $@ tests/c/test_lmstore.c \
+	  $(BUILD)/liblmstore.a $(NATIVE_LIBS)
+
+# Linked too, so every declaration must resolve to a symbol the library really exports.
+$(BUILD)/headertest_c: tests/c/headertest.c include/lmstore.h $(BUILD)/$(SOREAL)
+	$(CC) $(CSTD) $(CWARN) -Iinclude -o $@ $< -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -llmstore
+
+$(BUILD)/headertest_cpp: tests/c/headertest.c include/lmstore.h $(BUILD)/$(SOREAL)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -Iinclude -x c++ -o $@ $< \
+	  -L$(BUILD) -Wl,-rpath,'$$ORIGIN' -llmstore
+
+test-c: lib
+	@$(MAKE) --no-print-directory $(C_TESTS)
+	tests/c/check-exports.sh $(BUILD)/$(SOREAL) include/lmstore.h tests/c/test_lmstore.c
+	./$(BUILD)/headertest_c
+	./$(BUILD)/headertest_cpp
+	./$(BUILD)/test_lmstore_so
+	./$(BUILD)/test_lmstore_a
+	@$(MAKE) --no-print-directory test-c-valgrind
+	@$(MAKE) --no-print-directory test-c-install
+
+# The whole suite, forks and threads included, under memcheck on the shared-library build.
+test-c-valgrind: $(BUILD)/test_lmstore_so
+	$(VALGRIND) -q --leak-check=full --error-exitcode=1 \
+	  --errors-for-leak-kinds=definite,indirect ./$(BUILD)/test_lmstore_so
+
+test-c-install:
+	tests/c/install-test.sh
+
+# ---- everything ----
+
+test:
+	scripts/test-rust.sh
+	$(MAKE) test-c
+	bindings/go/test.sh
+	bindings/node/test.sh
+	scripts/bench-smoke.sh
+
+clean:
+	rm -rf $(BUILD)
