@@ -90,7 +90,9 @@ unsafe impl Send for SendPtr {}
 
 /// A write job submitted to group commit; it runs inside a nested transaction of the leader.
 trait GroupJob: Send + Sync {
-    fn run(&self, txn: &mut RwTxn<'_>) -> Result<()>;
+    /// Runs the job. `isolated`: in a nested transaction, so that its failure is recorded and
+    /// rolls back only this job; otherwise its failure is returned and aborts the transaction.
+    fn run(&self, txn: &mut RwTxn<'_>, isolated: bool) -> Result<()>;
     fn fail(&self, err: Error);
     fn is_done(&self) -> bool;
     fn mark_done(&self);
@@ -107,10 +109,14 @@ where
     F: FnMut(&mut RwTxn<'_>) -> Result<T> + Send,
     T: Send,
 {
-    fn run(&self, txn: &mut RwTxn<'_>) -> Result<()> {
+    fn run(&self, txn: &mut RwTxn<'_>, isolated: bool) -> Result<()> {
         let mut work = lock(&self.work);
-        let outcome = txn.nested(|child| (work)(child));
-        match outcome {
+        if !isolated {
+            let value = (work)(txn)?;
+            *lock(&self.result) = Some(Ok(value));
+            return Ok(());
+        }
+        match txn.nested(|child| (work)(child)) {
             Ok(v) => {
                 *lock(&self.result) = Some(Ok(v));
                 Ok(())
@@ -566,9 +572,12 @@ impl Env {
                 state.leader_active = true;
                 let jobs = std::mem::take(&mut state.pending);
                 drop(state);
+                // A lone job needs no nested transaction (LMDB allocates a large dirty-page
+                // list for each one): if it fails, aborting everything aborts only it.
+                let isolated = jobs.len() > 1;
                 let committed = self.write(|txn| {
                     for job in &jobs {
-                        job.run(txn)?;
+                        job.run(txn, isolated)?;
                     }
                     Ok(())
                 });
