@@ -58,8 +58,9 @@ $(RELEASE)/liblmstore.so $(RELEASE)/liblmstore.a:
 
 $(BUILD)/lmstore.pc: lmstore.pc.in Cargo.toml
 	@mkdir -p $(BUILD)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)/%,$${prefix}/%,$(INCLUDEDIR))|g' $< > $@
 
 # The prefix is baked into the .pc file, so regenerate it on every install.
 .PHONY: $(BUILD)/lmstore.pc
@@ -122,7 +123,7 @@ test-c: lib
 
 # The whole suite, forks and threads included, under memcheck on the shared-library build.
 test-c-valgrind: $(BUILD)/test_lmstore_so
-	$(VALGRIND) -q --leak-check=full --error-exitcode=1 \
+	$(VALGRIND) -q --leak-check=full --show-leak-kinds=definite,indirect --error-exitcode=1 \
 	  --errors-for-leak-kinds=definite,indirect ./$(BUILD)/test_lmstore_so
 
 test-c-install:

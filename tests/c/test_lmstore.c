@@ -3,7 +3,7 @@
  * against liblmstore.so and once against liblmstore.a.
  *
  *   test_lmstore [group...]     groups: basics templates messages sessions backup
- *                               readonly shared threads procs (default: all)
+ *                               stat readonly shared limits threads procs (default: all)
  *
  * Every exported function is called at least once (the header's list is checked by
  * check-exports.sh). Failures print file:line, the status and lms_last_error().
@@ -11,7 +11,9 @@
 #include "test_util.h"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* ------------------------------------------------------------------------------------------ */
 /* helpers */
@@ -1405,8 +1407,8 @@ static void test_backup(void)
         lms_close(copy);
     }
     snprintf(target, sizeof target, "%s/copy0", bdir);
-    EXPECT(lms_backup(db, STR(target), 0), LMS_IO, "");
-    CHECK(lms_last_error()[0] != 0, "non-empty target explained");
+    EXPECT(lms_backup(db, STR(target), 0), LMS_IO, "backup");
+    CHECK(lms_last_error_os_code() != 0, "the errno behind LMS_IO is kept");
     EXPECT(lms_backup(db, STR(target), 0x8), LMS_INVALID_ARGUMENT, "unknown backup flags");
     EXPECT(lms_backup(db, NULL, 3, 0), LMS_INVALID_ARGUMENT, "path is NULL");
     EXPECT(lms_backup(db, "x\0y", 3, 0), LMS_INVALID_ARGUMENT, "NUL");
@@ -1520,6 +1522,96 @@ static void test_shared_env(void)
     a = open_path(dir, 0);
     CHECK(stats_of(a).messages == 2, "reopen after all handles closed");
     lms_close(a);
+    remove_dir(dir);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* limits: map growth, the cap, oversized values, file modes, the session clock */
+
+static void test_limits(void)
+{
+    enum { CHUNK = 64 << 10, COUNT = 40 };
+    char *dir = temp_dir(), path[4200];
+    char *big = (char *)malloc(3 << 20);
+    lms_options o;
+    lms_db *db = NULL;
+    lms_message_in batch[COUNT];
+    lms_append_result res[COUNT];
+    lms_stats s;
+    struct stat st;
+    size_t i;
+    mode_t old_mask;
+
+    REQUIRE(big != NULL, "malloc");
+    memset(big, 'a', 3 << 20);
+    for (i = 0; i < COUNT; i++) {
+        batch[i] = msg_in("bulk", "user", NULL);
+        batch[i].content = big;
+        batch[i].content_len = CHUNK;
+    }
+
+    /* a 1 MiB map grows by itself to hold 2.5 MiB */
+    lms_options_init(&o);
+    o.map_size = 1 << 20;
+    o.max_map_size = 16 << 20;
+    snprintf(path, sizeof path, "%s/grows", dir);
+    RE(lms_open(STR(path), &o, &db));
+    for (i = 0; i < COUNT; i++) E(lms_append_message(db, &batch[i], NULL));
+    s = stats_of(db);
+    CHECK(s.messages == COUNT, "every append stored while the map grew");
+    CHECK(s.map_size > ((uint64_t)1 << 20) && s.map_size <= s.max_map_size, "map grew");
+    lms_close(db);
+
+    /* at the cap: LMS_MAP_FULL and nothing stored; a value that can never fit: LMS_TOO_LARGE */
+    o.max_map_size = 2 << 20;
+    snprintf(path, sizeof path, "%s/capped", dir);
+    RE(lms_open(STR(path), &o, &db));
+    E(append_simple(db, "bulk", "user", "first", NULL, 0, NULL));
+    REJECT(db, lms_append_messages(db, batch, COUNT, res), LMS_MAP_FULL, "max_map_size");
+    batch[0].content_len = 3 << 20;
+    REJECT(db, lms_append_message(db, &batch[0], res), LMS_TOO_LARGE, "can never fit");
+    batch[0].content_len = CHUNK;
+    E(lms_append_message(db, &batch[0], res));
+    CHECK(stats_of(db).messages == 2, "the store still takes writes that fit");
+    lms_close(db);
+
+    lms_options_init(&o);
+    o.map_size = 4 << 20;
+    o.max_map_size = 1 << 20;
+    EXPECT(lms_open(STR(path), &o, &db), LMS_INVALID_ARGUMENT, "max_map_size");
+
+    /* files are private by default; a mode can be asked for */
+    snprintf(path, sizeof path, "%s/grows/data.mdb", dir);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "data.mdb is 0600 by default");
+    old_mask = umask(022);
+    lms_options_init(&o);
+    o.file_mode = 0640;
+    snprintf(path, sizeof path, "%s/shared-mode", dir);
+    RE(lms_open(STR(path), &o, &db));
+    lms_close(db);
+    umask(old_mask);
+    snprintf(path, sizeof path, "%s/shared-mode/data.mdb", dir);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640, "file_mode 0640 honoured");
+
+    /* a clock that steps back does not reorder a session */
+    snprintf(path, sizeof path, "%s/clock", dir);
+    db = open_path(path, 0);
+    {
+        int64_t future = ((int64_t)time(NULL) + 3600) * 1000000;
+        lms_append_result a, b;
+        E(append_simple(db, "clock", "user", "from the future", NULL, future, &a));
+        E(append_simple(db, "clock", "user", "assigned now", NULL, 0, &b));
+        CHECK(a.ts == future && b.ts >= future, "assigned ts is never below the session's last");
+    }
+    /* a version too long for a key */
+    {
+        char long_version[601];
+        memset(long_version, 'v', 600);
+        long_version[600] = 0;
+        REJECT(db, put_tpl(db, "t", long_version, "x", 0, NULL), LMS_KEY_TOO_LONG, "");
+    }
+    lms_close(db);
+    free(big);
     remove_dir(dir);
 }
 
@@ -1763,7 +1855,8 @@ static const struct group groups[] = {
     {"messages", test_messages},    {"sessions", test_sessions},
     {"backup", test_backup},        {"stat", test_stat_and_sync},
     {"readonly", test_read_only},   {"shared", test_shared_env},
-    {"threads", test_threads},      {"procs", test_processes},
+    {"limits", test_limits},        {"threads", test_threads},
+    {"procs", test_processes},
 };
 
 int main(int argc, char **argv)

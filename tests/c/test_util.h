@@ -72,8 +72,8 @@ static int rc;
                     __FILE__, __LINE__, msg);                                              \
         } else {                                                                           \
             g_known_bugs++;                                                                \
-            fprintf(stderr, "%s:%d: WARNING known core bug: %s (status %d, \"%s\")\n",     \
-                    __FILE__, __LINE__, msg, rc, lms_last_error());                        \
+            fprintf(stderr, "%s:%d: WARNING known core bug: %s (status %d)\n",               \
+                    __FILE__, __LINE__, msg, rc);                                          \
         }                                                                                  \
     } while (0)
 
