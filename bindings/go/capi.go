@@ -296,7 +296,6 @@ static int lmsgo_delete_session(lms_db *db, const char *s, size_t s_len, lmsgo_r
 */
 import "C"
 
-
 import "unsafe"
 
 // callResult is what one shim call produced, in Go memory.
@@ -355,9 +354,9 @@ func scratch(b []byte) (*C.uint8_t, C.size_t) {
 
 func dbp(h unsafe.Pointer) *C.lms_db { return (*C.lms_db)(h) }
 
-func cABIVersion() uint32     { return uint32(C.lms_abi_version()) }
-func cVersion() string        { return C.GoString(C.lms_version()) }
-func cVersionNumber() uint32  { return uint32(C.lms_version_number()) }
+func cABIVersion() uint32       { return uint32(C.lms_abi_version()) }
+func cVersion() string          { return C.GoString(C.lms_version()) }
+func cVersionNumber() uint32    { return uint32(C.lms_version_number()) }
 func cStrerror(code int) string { return C.GoString(C.lms_strerror(C.int(code))) }
 
 const (
