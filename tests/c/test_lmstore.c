@@ -1297,6 +1297,24 @@ static void test_sessions(void)
         static const char *const want[] = {"beta", "delta", "gamma", "alpha"};
         CHECK(session_order_is(db, want, 4), "sessions by most recent activity");
     }
+    E(lms_get_session(db, STR("delta"), &rec, &rec_len));
+    r = mpr_of(rec, rec_len);
+    CHECK(mpr_find_int(r, "message_count", &v) == 0 && v == 2, "message_count follows appends");
+    CHECK(mpr_find_int(r, "last_ts", &v) == 0 && v > 0, "last_ts set");
+    lms_bytes_free(rec, rec_len);
+    rec = NULL;
+    E(lms_update_session(db, STR("alpha"), NULL, 0, NULL, 0, LMS_UPDATE_TITLE));
+    E(lms_get_session(db, STR("alpha"), &rec, &rec_len));
+    r = mpr_of(rec, rec_len);
+    CHECK(!mpr_find_streq(r, "title", "Renamed"), "a NULL title clears it");
+    lms_bytes_free(rec, rec_len);
+    rec = NULL;
+    {
+        /* trimming a session nobody created is not an error: there is nothing to keep */
+        uint64_t before = fingerprint(db);
+        E(lms_trim_session(db, STR("ghost"), 1, &deleted));
+        CHECK(deleted == 0 && fingerprint(db) == before, "trim of an unknown session is a no-op");
+    }
     {
         static const char *const want[] = {"beta", "delta", "gamma", "alpha"};
         uint8_t cursor[LMS_CURSOR_MAX];
