@@ -138,11 +138,11 @@ impl Store {
     /// Appends a batch atomically. Concurrent appends from many threads are committed together
     /// (group commit), each caller returning once its own batch is durable.
     pub fn append_messages(&self, messages: Vec<NewMessage>) -> Result<Vec<Appended>> {
+        let env = self.writable()?;
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        self.writable()?
-            .write_grouped(move |txn| conversations::append(txn, &messages))
+        env.write_grouped(move |txn| conversations::append(txn, &messages))
     }
 
     pub fn range_messages(&self, session: &[u8], q: &RangeQuery<'_>) -> Result<Page> {

@@ -61,7 +61,7 @@ fn full_map_grows_until_its_cap() {
         .unwrap_err();
     assert_eq!(too_big.kind, ErrorKind::TooLarge);
     assert!(
-        too_big.message.contains("can never fit"),
+        too_big.message.contains("can never be stored"),
         "{}",
         too_big.message
     );

@@ -163,7 +163,8 @@ pub unsafe extern "C" fn lms_append_messages(
         // SAFETY: caller contract on db.
         let store = unsafe { store(db) }?;
         if count == 0 {
-            return Ok(());
+            // Nothing to store, but a read-only handle still says so.
+            return store.append_messages(Vec::new()).map(drop);
         }
         if msgs.is_null() || results.is_null() {
             return Err(Error::invalid("msgs or results is NULL"));

@@ -139,6 +139,13 @@ pub unsafe extern "C" fn lms_template_decode(
             "template record",
         )?;
         crate::codec::check_map(&v, "template record")?;
+        for name in ["id", "version", "template"] {
+            if !matches!(field(&v, name), Some(Value::String(_))) {
+                return Err(Error::bad_msgpack(format!(
+                    "not a template record: '{name}' is missing or not a string"
+                )));
+            }
+        }
         let mut storage = Vec::new();
         let public = lms_template {
             id: text(&mut storage, &v, "id")?,

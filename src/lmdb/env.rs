@@ -213,6 +213,10 @@ impl Drop for EnvHandle {
             // The environment closes here, under the registry lock, so a concurrent open of the
             // same path cannot create a second environment before this one is gone.
             reg.remove(&self.env.path);
+            if reg.is_empty() {
+                // Give the table's memory back, so a process that closed everything holds nothing.
+                *reg = HashMap::new();
+            }
         }
     }
 }

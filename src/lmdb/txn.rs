@@ -260,8 +260,9 @@ impl WriteTxn for RwTxn<'_> {
             return Err(Error::new(
                 ErrorKind::TooLarge,
                 format!(
-                    "a value of {} bytes can never fit in a map capped at {} bytes",
+                    "a value of {} bytes can never be stored: the largest value a map capped at {} bytes (max_map_size) accepts is {} bytes",
                     value.len(),
+                    self.ctx.max_value * 2,
                     self.ctx.max_value
                 ),
             ));
