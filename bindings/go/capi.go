@@ -15,6 +15,10 @@ package lmstore
 /*
 #cgo !lmstore_pkgconfig CFLAGS: -I${SRCDIR}/../../include
 #cgo !lmstore_pkgconfig LDFLAGS: ${SRCDIR}/../../target/release/liblmstore.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+// With lmstore_pkgconfig the installed copy is used, still statically: -l:liblmstore.a finds
+// the archive in the .pc's libdir (GNU ld applies every -L to every -l), and --as-needed
+// drops the shared library that the .pc's "-llmstore" would otherwise add as a dependency.
+#cgo lmstore_pkgconfig LDFLAGS: -Wl,--as-needed -l:liblmstore.a
 #cgo lmstore_pkgconfig pkg-config: --static lmstore
 
 // No shim keeps a pointer it is given or calls back into Go, so arguments may stay on the
