@@ -1018,9 +1018,12 @@ fn single(cfg: &Config, d: &Data, dir: &Path) {
     let abi = Abi::open(&dir.join("single-abi"), 0);
     let raw = Raw::open(&dir.join("single-raw"), 0);
     let sql_path = dir.join("single-sqlite.db");
-    drop(sqlite_open(&sql_path, SQL_BEST, "FULL"));
+    // One connection per thread, opened before the clock starts.
+    let conns: Vec<std::sync::Mutex<rusqlite::Connection>> = (0..th)
+        .map(|_| std::sync::Mutex::new(sqlite_open(&sql_path, SQL_BEST, "FULL")))
+        .collect();
     let sql_insert = |t: usize, per: usize| {
-        let conn = sqlite_open(&sql_path, SQL_BEST, "FULL");
+        let conn = conns[t].lock().unwrap();
         let mut rec = Vec::new();
         for k in 0..per {
             let s = (t * 7 + k) % d.sessions.len();
