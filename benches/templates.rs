@@ -5,7 +5,7 @@
 //!   LMSTORE_BENCH_SCALE      multiplies the template count and the gets per round (default 1;
 //!                            `smoke` = a tiny run that only proves the bench works)
 //!   LMSTORE_BENCH_TEMPLATES  number of templates (default 10000 * scale)
-//!   LMSTORE_BENCH_OPS        gets per round and method (default 200000 * scale)
+//!   LMSTORE_BENCH_OPS        gets per round and method (default 1000000 * scale)
 //!   LMSTORE_BENCH_ROUNDS     rounds; the median is reported (default 5)
 //!   LMSTORE_BENCH_ONLY       comma-separated subset of raw,abi,abi_version,sqlite,decode (for
 //!                            profiling one path with perf; ratios need raw, abi and sqlite)
@@ -46,7 +46,7 @@ impl Config {
         let scaled = |n: f64, min: usize| ((n * scale) as usize).max(min);
         Config {
             templates: env_usize("LMSTORE_BENCH_TEMPLATES").unwrap_or(scaled(10_000.0, 10)),
-            ops: env_usize("LMSTORE_BENCH_OPS").unwrap_or(scaled(200_000.0, 100)),
+            ops: env_usize("LMSTORE_BENCH_OPS").unwrap_or(scaled(1_000_000.0, 100)),
             rounds: env_usize("LMSTORE_BENCH_ROUNDS")
                 .unwrap_or(if smoke { 1 } else { 5 })
                 .max(1),
@@ -577,10 +577,10 @@ fn main() {
     assert_eq!(st.template_ids as usize, cfg.templates);
 
     println!();
-    println!("  method                                               µs/op    ops/s");
+    println!("  method                                                     µs/op    ops/s");
     let line = |name: &str, us: f64| {
         if us.is_finite() {
-            println!("  {name:<50} {us:>7.3} {:>9.0}", 1e6 / us)
+            println!("  {name:<56} {us:>7.3} {:>9.0}", 1e6 / us)
         }
     };
     line(
