@@ -3,6 +3,7 @@
 const { native, copyOut, defaultOptions, PAGE_SIZE, CURSOR_OFFSET, APPEND_RESULT_SIZE } = require('./ffi');
 const { LmstoreError, STATUS, closedError, invalidArgument } = require('./errors');
 const codec = require('./codec');
+const { decodeMessages, decodeMessage } = require('./decode');
 
 const {
   pack, unpack, packMap, EMPTY_MAP, uuidBytes, uuidString, micros,
@@ -30,6 +31,9 @@ const UPDATE_TITLE = 4;
 const PUT_REPLACE = 1;
 const PUT_OUTCOMES = ['created', 'unchanged', 'replaced'];
 const DEFAULT_PAGE = 100;
+
+const slowMessage = (data) => messageFromRecord(unpack(data));
+const slowMessages = (data) => unpack(data).map(messageFromRecord);
 
 function lastError(op, status) {
   const message = native.last_error() || native.strerror(status);
@@ -590,7 +594,7 @@ class Store {
       if (rc === STATUS.LMS_NOT_FOUND) return undefined;
       throw lastError(op, rc);
     }
-    return messageFromRecord(unpack(takeOut()));
+    return decodeMessage(takeOut(), slowMessage);
   }
 
   _range(op, fn, name, value, options) {
@@ -619,10 +623,7 @@ class Store {
     RANGE.cursor = null;
     if (rc !== 0) throw lastError(op, rc);
     const page = takePage();
-    const records = unpack(page.data);
-    const messages = new Array(records.length);
-    for (let i = 0; i < records.length; i++) messages[i] = messageFromRecord(records[i]);
-    return { messages, cursor: page.cursor };
+    return { messages: decodeMessages(page.data, slowMessages), cursor: page.cursor };
   }
 
   /**
