@@ -87,26 +87,37 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)];
 };
 
-/** Median over ROUNDS of the per-op time in µs of `n` calls of fn(i). */
-function perOp(n, fn) {
-  for (let i = 0; i < Math.min(n, 2000); i++) fn(i); // warm-up
-  const rounds = [];
+/**
+ * Per-op time in µs of `n` calls of each contender's fn(i): median over ROUNDS. Rounds are
+ * interleaved (lmstore, lmdb-js, better-sqlite3, lmstore, ...) so that a noisy neighbour on
+ * the machine slows every contender alike instead of whichever ran at the time.
+ */
+function perOp(n, fns) {
+  const names = Object.keys(fns).filter((k) => fns[k]);
+  for (const k of names) for (let i = 0; i < Math.min(n, 2000); i++) fns[k](i); // warm-up
+  const rounds = Object.fromEntries(names.map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) fn(i);
-    rounds.push(Number(process.hrtime.bigint() - t0) / 1e3 / n);
+    for (const k of names) {
+      const f = fns[k];
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < n; i++) f(i);
+      rounds[k].push(Number(process.hrtime.bigint() - t0) / 1e3 / n);
+    }
   }
-  return median(rounds);
+  return Object.fromEntries(Object.keys(fns).map((k) => [k, fns[k] ? median(rounds[k]) : null]));
 }
 
-async function perBatch(fn) {
-  const rounds = [];
+async function perBatch(fns) {
+  const names = Object.keys(fns).filter((k) => fns[k]);
+  const rounds = Object.fromEntries(names.map((k) => [k, []]));
   for (let r = 0; r < ROUNDS; r++) {
-    const t0 = process.hrtime.bigint();
-    await fn(r);
-    rounds.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    for (const k of names) {
+      const t0 = process.hrtime.bigint();
+      await fns[k](r);
+      rounds[k].push(Number(process.hrtime.bigint() - t0) / 1e3);
+    }
   }
-  return median(rounds);
+  return Object.fromEntries(Object.keys(fns).map((k) => [k, fns[k] ? median(rounds[k]) : null]));
 }
 
 // Random keys from a fixed sequence so every contender reads the same ones.
@@ -181,7 +192,7 @@ function setupSqlite() {
 
 async function main() {
   const results = [];
-  const row = (name, unit, l, rivals, goals) => results.push({ name, unit, lmstore: l, ...rivals, goals });
+  const row = (name, unit, l, rivals, goals) => results.push({ name, unit, lmstore: l, lmdb: rivals.lmdb, sqlite: rivals.sqlite, goals });
 
   console.log(`# lmstore ${lmstore.version} (${lmstore.libraryPath}), node ${process.version}, ${os.cpus().length} cpus` +
     `${SMOKE ? ', SMOKE MODE (sizes too small to mean anything)' : ''}`);
@@ -197,30 +208,42 @@ async function main() {
 
   // get template
   const tid = (i) => templates[pick[i & 0xffff] % TEMPLATES].id;
-  const getLatest = perOp(GETS, (i) => store.getTemplate(tid(i)));
-  const getExact = perOp(GETS, (i) => store.getTemplate(tid(i), { version: '1.0.0' }));
-  const lmdbGet = L ? perOp(GETS, (i) => L.tdb.get([tid(i), '1.0.0'])) : null;
   const sqlGetStmt = Q ? Q.prepare('SELECT body FROM templates WHERE id = ? AND version = ?').pluck() : null;
-  const sqlGet = Q ? perOp(GETS, (i) => unpack(sqlGetStmt.get(tid(i), '1.0.0'))) : null;
-  row('get template (exact version)', 'µs/op', getExact, { lmdb: lmdbGet, sqlite: sqlGet }, { lmdb: 1, sqlite: 2.5 });
-  row('get template (latest)', 'µs/op', getLatest, { lmdb: lmdbGet, sqlite: sqlGet }, { lmdb: 1, sqlite: 2.5 });
+  const gets = perOp(GETS, {
+    exact: (i) => store.getTemplate(tid(i), { version: '1.0.0' }),
+    latest: (i) => store.getTemplate(tid(i)),
+    lmdb: L && ((i) => L.tdb.get([tid(i), '1.0.0'])),
+    sqlite: Q && ((i) => unpack(sqlGetStmt.get(tid(i), '1.0.0'))),
+  });
+  row('get template (exact version)', 'µs/op', gets.exact, gets, { lmdb: 1, sqlite: 2.5 });
+  row('get template (latest)', 'µs/op', gets.latest, gets, { lmdb: 1, sqlite: 2.5 });
 
   // latest 50
   const sid = (i) => sessionIds[pick[i & 0xffff] % SESSIONS];
-  const latest = perOp(RANGES, (i) => store.rangeMessages(sid(i), { reverse: true, limit: 50 }).messages);
-  const lmdbLatest = L ? perOp(RANGES, (i) => {
-    const s = sid(i);
-    return L.mdb.getRange({ start: [s, Number.MAX_SAFE_INTEGER], end: [s], reverse: true, limit: 50 }).map((e) => e.value).asArray;
-  }) : null;
+  const lmdbLatest = (s) => {
+    const out = [];
+    for (const { value } of L.mdb.getRange({ start: [s, Number.MAX_SAFE_INTEGER], end: [s], reverse: true, limit: 50 })) out.push(value);
+    return out;
+  };
   const sqlLatestStmt = Q ? Q.prepare('SELECT body FROM messages WHERE session = ? ORDER BY ts DESC, id DESC LIMIT 50').pluck() : null;
-  const sqlLatest = Q ? perOp(RANGES, (i) => sqlLatestStmt.all(sid(i)).map((b) => unpack(b))) : null;
-  row('latest 50 messages', 'µs/op', latest, { lmdb: lmdbLatest, sqlite: sqlLatest }, { lmdb: 2, sqlite: 2.5 });
+  const sqlLatest = (s) => {
+    const rows = sqlLatestStmt.all(s);
+    for (let j = 0; j < rows.length; j++) rows[j] = unpack(rows[j]);
+    return rows;
+  };
+  const ranges = perOp(RANGES, {
+    lmstore: (i) => store.rangeMessages(sid(i), { reverse: true, limit: 50 }).messages,
+    lmdb: L && ((i) => lmdbLatest(sid(i))),
+    sqlite: Q && ((i) => sqlLatest(sid(i))),
+  });
+  row('latest 50 messages', 'µs/op', ranges.lmstore, ranges, { lmdb: 2, sqlite: 2.5 });
 
-  // sanity: every contender returns 50 messages newest first
-  if (L) {
-    const a = store.rangeMessages(sessionIds[0], { reverse: true, limit: 50 }).messages;
-    const b = L.mdb.getRange({ start: [sessionIds[0], Number.MAX_SAFE_INTEGER], end: [sessionIds[0]], reverse: true, limit: 50 }).map((e) => e.value).asArray;
-    if (a.length !== 50 || b.length !== 50 || a[0].ts !== b[0].ts || a[49].ts !== b[49].ts) throw new Error('latest-50 results differ');
+  // sanity: every contender returns the same 50 messages, newest first
+  const check = store.rangeMessages(sessionIds[0], { reverse: true, limit: 50 }).messages;
+  for (const other of [L && lmdbLatest(sessionIds[0]), Q && sqlLatest(sessionIds[0])]) {
+    if (other && (check.length !== 50 || other.length !== 50 || check[0].ts !== other[0].ts || check[49].ts !== other[49].ts)) {
+      throw new Error('latest-50 results differ between contenders');
+    }
   }
 
   // batched durable append: a new session per round
@@ -231,37 +254,40 @@ async function main() {
     for (let i = 0; i < BATCH; i++) out.push({ sessionId: s, role: 'user', content: text(120), metadata: { tokens: i } });
     return out;
   };
-  const appendL = await perBatch(async () => { await store.appendMessages(fresh()); });
-  const appendLmdb = L ? await perBatch(async () => {
-    const batch = fresh();
-    await L.env.transaction(() => {
-      for (const m of batch) {
-        const id = uuid();
-        const ts = Date.now() * 1000;
-        L.mdb.put([m.sessionId, ts, id], toRecord({ ...m, ts }, id));
-      }
-    });
-    await L.env.flushed; // durable, as lmstore's and SQLite's are
-  }) : null;
   const sqlAppendStmt = Q ? Q.prepare('INSERT INTO messages VALUES (?, ?, ?, ?)') : null;
-  const sqlAppend = Q ? await perBatch(async () => {
-    const batch = fresh();
-    Q.transaction(() => {
-      for (const m of batch) {
-        const id = uuid();
-        const ts = Date.now() * 1000;
-        sqlAppendStmt.run(m.sessionId, ts, Buffer.from(id.replace(/-/g, ''), 'hex'), pack(toRecord({ ...m, ts }, id)));
-      }
-    })();
-  }) : null;
-  row(`append batch of ${BATCH} (durable)`, 'µs/batch', appendL, { lmdb: appendLmdb, sqlite: sqlAppend }, {});
+  const appends = await perBatch({
+    lmstore: async () => { await store.appendMessages(fresh()); },
+    lmdb: L && (async () => {
+      const batch = fresh();
+      await L.env.transaction(() => {
+        for (const m of batch) {
+          const id = uuid();
+          const ts = Date.now() * 1000;
+          L.mdb.put([m.sessionId, ts, id], toRecord({ ...m, ts }, id));
+        }
+      });
+      await L.env.flushed; // durable, as lmstore's and SQLite's commits are
+    }),
+    sqlite: Q && (async () => {
+      const batch = fresh();
+      Q.transaction(() => {
+        for (const m of batch) {
+          const id = uuid();
+          const ts = Date.now() * 1000;
+          sqlAppendStmt.run(m.sessionId, ts, Buffer.from(id.replace(/-/g, ''), 'hex'), pack(toRecord({ ...m, ts }, id)));
+        }
+      })();
+    }),
+  });
+  row(`append batch of ${BATCH} (durable)`, 'µs/batch', appends.lmstore, appends, {});
 
   // the cost of one crossing
   const koffi = require('koffi');
   const { native } = require('../lib/ffi');
   const intType = koffi.type('int');
-  const koffiCall = perOp(CALLS, () => native.abi_version()) * 1000;
-  const napiCall = perOp(CALLS, () => koffi.sizeof(intType)) * 1000;
+  const calls = perOp(CALLS, { koffi: () => native.abi_version(), napi: () => koffi.sizeof(intType) });
+  const koffiCall = calls.koffi * 1000;
+  const napiCall = calls.napi * 1000;
 
   // ---- report ----
   const fmt = (v) => (v === null || v === undefined ? 'n/a' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));

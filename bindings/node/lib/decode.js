@@ -116,6 +116,60 @@ function readId() {
   if (buf[pos] === 0xc4 && buf[pos + 1] === 16) { const s = uuidAt(pos + 2); pos += 18; return s; }
   const v = read(); return v === null ? undefined : v;
 }
+// Within a page, session_id, role and agent_id mostly repeat: the two latest distinct values
+// of each are remembered by their position in the page, and a value with the same bytes
+// reuses the string instead of decoding a new one.
+const SESSION = 0;
+const ROLE = 2;
+const AGENT = 4;
+const seenAt = new Int32Array(6);
+const seenLen = new Int32Array(6);
+const seenStr = new Array(6);
+
+function resetSeen() {
+  seenLen.fill(-1);
+}
+
+function readRepeated(slot) {
+  const t = buf[pos];
+  let len;
+  let start;
+  if (t >= 0xa0 && t <= 0xbf) {
+    len = t & 0x1f;
+    start = pos + 1;
+  } else if (t === 0xd9) {
+    len = buf[pos + 1];
+    start = pos + 2;
+  } else {
+    return read();
+  }
+  for (let k = slot; k < slot + 2; k++) {
+    if (seenLen[k] !== len) continue;
+    const at = seenAt[k];
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (buf[at + i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) {
+      pos = start + len;
+      return seenStr[k];
+    }
+  }
+  pos = start;
+  const str = readStr(len);
+  // The newer value goes first; the older one moves to the second place.
+  seenAt[slot + 1] = seenAt[slot];
+  seenLen[slot + 1] = seenLen[slot];
+  seenStr[slot + 1] = seenStr[slot];
+  seenAt[slot] = start;
+  seenLen[slot] = len;
+  seenStr[slot] = str;
+  return str;
+}
+
 function readMessage() {
   const t0 = buf[pos];
   if (t0 < 0x80 || t0 > 0x8f) throw new Fallback();
@@ -128,10 +182,10 @@ function readMessage() {
     pos++;
     switch (readKey(t & 0x1f)) {
       case 'id': id = readId(); break;
-      case 'session_id': sessionId = read(); break;
+      case 'session_id': sessionId = readRepeated(SESSION); break;
       case 'ts': ts = read(); break;
-      case 'role': role = read(); break;
-      case 'agent_id': agentId = read(); if (agentId === null) agentId = undefined; break;
+      case 'role': role = readRepeated(ROLE); break;
+      case 'agent_id': agentId = readRepeated(AGENT); if (agentId === null) agentId = undefined; break;
       case 'content': content = read(); break;
       case 'in_reply_to': inReplyTo = readId(); break;
       case 'metadata': metadata = read(); break;
@@ -144,6 +198,7 @@ function readMessage() {
 }
 function pageOfMessages(data) {
   buf = data; pos = 0;
+  resetSeen();
   const t = buf[pos];
   let n;
   if (t >= 0x90 && t <= 0x9f) { n = t & 0x0f; pos++; }
@@ -158,6 +213,7 @@ function pageOfMessages(data) {
 
 function oneMessage(data) {
   buf = data; pos = 0;
+  resetSeen();
   const m = readMessage();
   if (pos !== data.length) throw new Fallback();
   return m;
