@@ -122,42 +122,15 @@ func (m *Message) encode(w *writer, record bool) error {
 // UnmarshalMsgpack decodes a message record as the store returns it. Unknown keys are skipped.
 func (m *Message) UnmarshalMsgpack(b []byte) error {
 	r := reader{b: b}
-	return m.decode(&r, nil)
+	return m.decode(&r)
 }
 
-// strings interns the few values that repeat across a page (roles, the session id), so a
-// page of 50 messages does not allocate the same string 50 times.
-type interner struct{ last [4]string }
-
-func (in *interner) str(b []byte) string {
-	switch string(b) { // no allocation: the compiler compares bytes against constants
-	case "user":
-		return "user"
-	case "assistant":
-		return "assistant"
-	case "system":
-		return "system"
-	case "tool":
-		return "tool"
-	}
-	for _, s := range in.last {
-		if s != "" && s == string(b) {
-			return s
-		}
-	}
-	s := string(b)
-	copy(in.last[1:], in.last[:3])
-	in.last[0] = s
-	return s
-}
-
-func (m *Message) decode(r *reader, in *interner) error {
+func (m *Message) decode(r *reader) error {
 	n, err := r.mapLen()
 	if err != nil {
 		return err
 	}
 	*m = Message{}
-	var b []byte
 	for ; n > 0; n-- {
 		k, err := r.rawStr()
 		if err != nil {
@@ -167,33 +140,15 @@ func (m *Message) decode(r *reader, in *interner) error {
 		case "id":
 			m.ID, err = r.id16()
 		case "session_id":
-			if b, err = r.rawStr(); err == nil {
-				if in != nil {
-					m.SessionID = in.str(b)
-				} else {
-					m.SessionID = string(b)
-				}
-			}
+			m.SessionID, err = r.str()
 		case "ts":
 			var us int64
 			us, err = r.int()
 			m.Time = fromMicros(us)
 		case "role":
-			if b, err = r.rawStr(); err == nil {
-				if in != nil {
-					m.Role = in.str(b)
-				} else {
-					m.Role = string(b)
-				}
-			}
+			m.Role, err = r.str()
 		case "agent_id":
-			if b, err = r.rawStr(); err == nil {
-				if in != nil {
-					m.AgentID = in.str(b)
-				} else {
-					m.AgentID = string(b)
-				}
-			}
+			m.AgentID, err = r.str()
 		case "content":
 			m.Content, err = r.str()
 		case "in_reply_to":
@@ -218,8 +173,9 @@ func (m *Message) decode(r *reader, in *interner) error {
 	return nil
 }
 
+// decodeMessages decodes a page (a MessagePack array of message records).
 func decodeMessages(data []byte, count uint32) ([]Message, error) {
-	r := reader{b: data}
+	r := &reader{b: data}
 	n, err := r.arrayLen()
 	if err != nil {
 		return nil, err
@@ -228,9 +184,8 @@ func decodeMessages(data []byte, count uint32) ([]Message, error) {
 		return nil, fmt.Errorf("page holds %d records, the library said %d", n, count)
 	}
 	out := make([]Message, n)
-	var in interner
 	for i := range out {
-		if err := out[i].decode(&r, &in); err != nil {
+		if err := out[i].decode(r); err != nil {
 			return nil, fmt.Errorf("message %d: %w", i, err)
 		}
 	}
@@ -395,7 +350,7 @@ func (db *DB) GetMessage(id ID) (Message, error) {
 	err := db.withResult("GetMessage", func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetMessage(h, id, buf)
 	}, func(r *callResult) error {
-		return m.UnmarshalMsgpack(r.data)
+		return m.decode(&reader{b: r.data})
 	})
 	return m, err
 }

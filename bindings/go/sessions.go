@@ -104,7 +104,7 @@ func (db *DB) GetSession(sessionID string) (Session, error) {
 	err := db.withResult("GetSession", func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetSession(h, sessionID, buf)
 	}, func(r *callResult) error {
-		return s.UnmarshalMsgpack(r.data)
+		return s.decode(&reader{b: r.data})
 	})
 	return s, err
 }
@@ -172,7 +172,7 @@ func (db *DB) ListSessions(cursor Cursor, limit int) (SessionPage, error) {
 		return cListSessions(h, cursor, uint32(limit), buf)
 	}, func(res *callResult) error {
 		page.Next = res.cursor
-		r := reader{b: res.data}
+		r := &reader{b: res.data}
 		n, err := r.arrayLen()
 		if err != nil {
 			return err
@@ -182,7 +182,7 @@ func (db *DB) ListSessions(cursor Cursor, limit int) (SessionPage, error) {
 		}
 		page.Sessions = make([]Session, n)
 		for i := range page.Sessions {
-			if err := page.Sessions[i].decode(&r); err != nil {
+			if err := page.Sessions[i].decode(r); err != nil {
 				return err
 			}
 		}

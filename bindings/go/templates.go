@@ -251,10 +251,7 @@ func decodeInputs(r *reader) (map[string]Input, error) {
 				req, err = r.bool()
 				in.Optional = !req
 			case "default":
-				var raw []byte
-				if raw, err = r.raw(); err == nil {
-					err = decodeAny(raw, &in.Default)
-				}
+				in.Default, err = r.value(0)
 			case "description":
 				in.Description, err = r.str()
 			default:
@@ -328,7 +325,7 @@ func (db *DB) getTemplate(op, id, version string, byAlias bool) (Template, error
 	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetTemplate(h, id, version, byAlias, buf)
 	}, func(r *callResult) error {
-		return t.UnmarshalMsgpack(r.data)
+		return t.decode(&reader{b: r.data})
 	})
 	return t, err
 }
@@ -370,7 +367,7 @@ func (db *DB) ListTemplates(prefix, after string, limit int) ([]string, error) {
 	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplates(h, prefix, after, uint32(limit), buf)
 	}, func(res *callResult) error {
-		r := reader{b: res.data}
+		r := &reader{b: res.data}
 		n, err := r.arrayLen()
 		if err != nil {
 			return err
