@@ -82,6 +82,9 @@ func main() {
 		bench.NumTemplates, len(rec), bench.NumSessions, bench.PerSession, time.Since(start).Round(time.Millisecond))
 	fmt.Printf("liblmstore %s, %s, GOMAXPROCS %d, benchtime %s, best of %d rounds\n\n",
 		lmstore.Version(), runtime.Version(), runtime.GOMAXPROCS(0), *benchtime, *rounds)
+	if strings.HasSuffix(*benchtime, "x") {
+		fmt.Print("(a fixed iteration count: a smoke run that checks the benchmarks work; its times are not measurements)\n\n")
+	}
 
 	type op struct {
 		name  string
