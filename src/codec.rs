@@ -116,3 +116,115 @@ pub fn be_u64(bytes: &[u8]) -> Result<u64> {
 pub fn write_array_len(out: &mut Vec<u8>, n: u32) {
     let _ = rmp::encode::write_array_len(out, n);
 }
+
+/// Checks that `bytes` hold exactly one MessagePack map with UTF-8 string keys, walking the
+/// markers without building a tree (the append path validates every message's metadata).
+pub fn validate_map(bytes: &[u8], what: &str) -> Result<()> {
+    let bad = |why: &str| Error::bad_msgpack(format!("{what} is not valid MessagePack: {why}"));
+    let mut rd = bytes;
+    let marker = rmp::decode::read_marker(&mut rd).map_err(|_| bad("empty input"))?;
+    let entries = match marker {
+        rmp::Marker::FixMap(n) => n as usize,
+        rmp::Marker::Map16 => be_len(&mut rd, 2).map_err(|why| bad(&why))?,
+        rmp::Marker::Map32 => be_len(&mut rd, 4).map_err(|why| bad(&why))?,
+        _ => {
+            return Err(Error::bad_msgpack(format!(
+                "{what} must be a MessagePack map"
+            )))
+        }
+    };
+    for _ in 0..entries {
+        let key = skip_value(&mut rd, 1).map_err(|why| bad(&why))?;
+        if key.is_none() {
+            return Err(Error::bad_msgpack(format!(
+                "{what} has a key that is not a string"
+            )));
+        }
+        skip_value(&mut rd, 1).map_err(|why| bad(&why))?;
+    }
+    if !rd.is_empty() {
+        return Err(Error::bad_msgpack(format!(
+            "{what} has {} trailing bytes after its MessagePack value",
+            rd.len()
+        )));
+    }
+    Ok(())
+}
+
+fn take<'a>(rd: &mut &'a [u8], n: usize) -> std::result::Result<&'a [u8], String> {
+    if rd.len() < n {
+        return Err("truncated value".into());
+    }
+    let (head, tail) = rd.split_at(n);
+    *rd = tail;
+    Ok(head)
+}
+
+fn be_len(rd: &mut &[u8], width: usize) -> std::result::Result<usize, String> {
+    let b = take(rd, width)?;
+    Ok(b.iter().fold(0usize, |acc, &x| (acc << 8) | x as usize))
+}
+
+/// Skips one value; returns the payload when it is a string (for key checks). Strings are
+/// checked for UTF-8 wherever they occur, as rmpv does.
+fn skip_value<'a>(
+    rd: &mut &'a [u8],
+    depth: usize,
+) -> std::result::Result<Option<&'a [u8]>, String> {
+    use rmp::Marker as M;
+    if depth > MAX_DEPTH {
+        return Err(format!("nested deeper than {MAX_DEPTH} levels"));
+    }
+    let marker = rmp::decode::read_marker(rd).map_err(|_| "truncated value".to_string())?;
+    let (skip, children) = match marker {
+        M::Null | M::True | M::False | M::FixPos(_) | M::FixNeg(_) => (0, 0),
+        M::U8 | M::I8 => (1, 0),
+        M::U16 | M::I16 => (2, 0),
+        M::U32 | M::I32 | M::F32 => (4, 0),
+        M::U64 | M::I64 | M::F64 => (8, 0),
+        M::FixStr(n) => return string(rd, n as usize),
+        M::Str8 => return string_len(rd, 1),
+        M::Str16 => return string_len(rd, 2),
+        M::Str32 => return string_len(rd, 4),
+        M::Bin8 => (be_len(rd, 1)?, 0),
+        M::Bin16 => (be_len(rd, 2)?, 0),
+        M::Bin32 => (be_len(rd, 4)?, 0),
+        M::FixArray(n) => (0, n as usize),
+        M::Array16 => (0, be_len(rd, 2)?),
+        M::Array32 => (0, be_len(rd, 4)?),
+        M::FixMap(n) => (0, 2 * n as usize),
+        M::Map16 => (0, 2 * be_len(rd, 2)?),
+        M::Map32 => (0, 2 * be_len(rd, 4)?),
+        M::FixExt1 => (2, 0),
+        M::FixExt2 => (3, 0),
+        M::FixExt4 => (5, 0),
+        M::FixExt8 => (9, 0),
+        M::FixExt16 => (17, 0),
+        M::Ext8 => (be_len(rd, 1)? + 1, 0),
+        M::Ext16 => (be_len(rd, 2)? + 1, 0),
+        M::Ext32 => (be_len(rd, 4)? + 1, 0),
+        M::Reserved => return Err("reserved marker 0xc1".into()),
+    };
+    take(rd, skip)?;
+    if children > rd.len() {
+        return Err("truncated container".into());
+    }
+    for _ in 0..children {
+        skip_value(rd, depth + 1)?;
+    }
+    Ok(None)
+}
+
+fn string_len<'a>(
+    rd: &mut &'a [u8],
+    width: usize,
+) -> std::result::Result<Option<&'a [u8]>, String> {
+    let n = be_len(rd, width)?;
+    string(rd, n)
+}
+
+fn string<'a>(rd: &mut &'a [u8], n: usize) -> std::result::Result<Option<&'a [u8]>, String> {
+    let s = take(rd, n)?;
+    std::str::from_utf8(s).map_err(|_| "a string is not valid UTF-8".to_string())?;
+    Ok(Some(s))
+}

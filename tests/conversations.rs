@@ -56,15 +56,15 @@ fn append_assigns_strictly_increasing_times_and_ranges_both_ways() {
     assert!(after[0].ts > future);
     let page = s.range_messages(b"s1", &q(100, false)).unwrap();
     assert_eq!(
-        contents(&page.data),
+        contents(page.bytes()),
         ["m0", "m1", "m2", "m3", "m4", "future", "after"]
     );
     assert!(page.next.is_none());
     let latest = s.range_messages(b"s1", &q(3, true)).unwrap();
-    assert_eq!(contents(&latest.data), ["after", "future", "m4"]);
+    assert_eq!(contents(latest.bytes()), ["after", "future", "m4"]);
     assert!(latest.next.is_some());
     let empty = s.range_messages(b"nobody", &q(10, false)).unwrap();
-    assert_eq!((empty.count, empty.data.as_slice()), (0, &[0x90u8][..]));
+    assert_eq!((empty.count, empty.bytes()), (0, &[0x90u8][..]));
     let st = s.stats().unwrap();
     assert_eq!((st.sessions, st.messages), (1, 7));
 }
@@ -95,7 +95,7 @@ fn cursor_resumes_exactly_across_equal_timestamps() {
                 ..Default::default()
             };
             let page = s.range_messages(b"tie", &query).unwrap();
-            seen.extend(contents(&page.data));
+            seen.extend(contents(page.bytes()));
             match page.next {
                 Some(c) => cursor = Some(c),
                 None => break,
@@ -121,7 +121,7 @@ fn cursor_resumes_exactly_across_equal_timestamps() {
         reverse: true,
         ..Default::default()
     };
-    let before = contents(&s.range_messages(b"tie", &w).unwrap().data);
+    let before = contents(s.range_messages(b"tie", &w).unwrap().bytes());
     assert_eq!(before, ["19", "18", "17", "16", "15"]);
 }
 
@@ -183,13 +183,13 @@ fn get_update_delete_trim_and_agent_index() {
     s.update_message(&res[3].id, Some(b"edited"), None).unwrap();
     let page = s.range_messages(b"s", &q(100, false)).unwrap();
     assert_eq!(
-        contents(&page.data)[3],
+        contents(page.bytes())[3],
         "edited",
         "an update keeps the message's place"
     );
     let agent = s.range_agent_messages(b"bot", &q(100, false)).unwrap();
     assert_eq!(
-        contents(&agent.data),
+        contents(agent.bytes()),
         ["c0", "c2", "c4", "c6", "c8", "elsewhere"]
     );
     s.delete_message(&res[0].id).unwrap();
@@ -205,7 +205,7 @@ fn get_update_delete_trim_and_agent_index() {
     );
     assert_eq!(s.trim_session_to_count(b"s", 4).unwrap(), 5);
     assert_eq!(
-        contents(&s.range_messages(b"s", &q(100, false)).unwrap().data),
+        contents(s.range_messages(b"s", &q(100, false)).unwrap().bytes()),
         ["c6", "c7", "c8", "c9"]
     );
     assert_eq!(s.trim_session_before(b"s", res[8].ts).unwrap(), 2);
@@ -261,9 +261,9 @@ fn sessions_list_by_recent_activity_with_paging() {
             .collect()
     };
     let p1 = s.list_sessions(None, 2).unwrap();
-    assert_eq!(ids(&p1.data), ["a", "c"]);
+    assert_eq!(ids(p1.bytes()), ["a", "c"]);
     let p2 = s.list_sessions(p1.next.as_deref(), 2).unwrap();
-    assert_eq!(ids(&p2.data), ["b", "explicit"]);
+    assert_eq!(ids(p2.bytes()), ["b", "explicit"]);
     assert!(p2.next.is_none());
     s.update_session(b"explicit", Some(b"New"), None).unwrap();
     let e = unpack(&s.get_session(b"explicit").unwrap());
@@ -383,4 +383,52 @@ fn batch_from_msgpack_validates_each_message() {
     );
     let e = NewMessage::batch_from_msgpack(&pack(&map(&[]))).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadMsgpack);
+}
+
+#[test]
+fn metadata_validation_walks_every_shape() {
+    use lmstore::codec::validate_map;
+    let nested = map(&[
+        (
+            "parts",
+            Value::Array(vec![
+                map(&[("type", "text".into()), ("n", 1.5.into())]),
+                Value::Binary(vec![1, 2, 3]),
+            ]),
+        ),
+        ("big", Value::from(u64::MAX)),
+        ("neg", Value::from(-70000i64)),
+        ("ext", Value::Ext(5, vec![9; 20])),
+        ("nil", Value::Nil),
+        ("long", "y".repeat(70000).into()),
+    ]);
+    validate_map(&pack(&nested), "m").unwrap();
+    let wide = Value::Map(
+        (0..70000)
+            .map(|i| (Value::from(format!("k{i}")), Value::from(i)))
+            .collect(),
+    );
+    validate_map(&pack(&wide), "m").unwrap();
+    for (bytes, words) in [
+        (pack(&Value::from(1)), "must be a MessagePack map"),
+        (vec![0x81, 0x01, 0x02], "key that is not a string"),
+        (vec![0x81, 0xa1, b'k'], "truncated"),
+        (vec![0x81, 0xa1, 0xff, 0x01], "not valid UTF-8"),
+        (vec![0x80, 0x00], "trailing bytes"),
+        (vec![0x81, 0xa1, b'k', 0xc1], "reserved marker"),
+        (
+            vec![0x81, 0xa1, b'k', 0xdd, 0xff, 0xff, 0xff, 0xff],
+            "truncated container",
+        ),
+    ] {
+        let e = validate_map(&bytes, "metadata").unwrap_err();
+        assert!(e.message.contains(words), "{bytes:?}: {}", e.message);
+    }
+    let mut deep = vec![0x81, 0xa1, b'k'];
+    deep.extend(std::iter::repeat_n(0x91, 100));
+    deep.push(0xc0);
+    assert!(validate_map(&deep, "m")
+        .unwrap_err()
+        .message
+        .contains("nested deeper"));
 }

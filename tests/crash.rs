@@ -141,7 +141,7 @@ fn acknowledged_appends_survive_kill_9() {
                 ..Default::default()
             };
             let page = store.range_messages(session.as_bytes(), &q).unwrap();
-            for m in unpack(&page.data).as_array().unwrap() {
+            for m in unpack(page.bytes()).as_array().unwrap() {
                 stored.push(get(m, "id").as_slice().unwrap().to_vec());
             }
             match page.next {

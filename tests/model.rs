@@ -228,7 +228,7 @@ fn messages_match_the_model() {
                         ..Default::default()
                     };
                     let page = s.range_messages(session.as_bytes(), &q).unwrap();
-                    for m in unpack(&page.data).as_array().unwrap() {
+                    for m in unpack(page.bytes()).as_array().unwrap() {
                         got.push(get(m, "content").as_str().unwrap().to_owned());
                     }
                     match page.next {

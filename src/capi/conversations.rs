@@ -256,7 +256,7 @@ pub unsafe extern "C" fn lms_append_messages_packed(
 fn fill_page(page: Page, out: &mut lms_page) -> Result<()> {
     let mut data = std::ptr::null_mut();
     let mut len = 0;
-    copy_out(&page.data, &mut data, &mut len)?;
+    copy_out(page.bytes(), &mut data, &mut len)?;
     out.data = data;
     out.len = len;
     out.count = page.count;

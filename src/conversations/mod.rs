@@ -39,9 +39,40 @@ pub struct RangeQuery<'a> {
 /// One page: a MessagePack array of records, and the cursor for the next page (None at the end).
 #[derive(Debug, Clone, Default)]
 pub struct Page {
-    pub data: Vec<u8>,
+    /// Room for the array header, then the records; the header is written last, right-aligned
+    /// in its room, so the records are copied from the map exactly once.
+    buf: Vec<u8>,
+    start: usize,
     pub count: u32,
     pub next: Option<Vec<u8>>,
+}
+
+const HEADER_ROOM: usize = 5;
+
+impl Page {
+    fn builder(capacity: usize) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(HEADER_ROOM + capacity);
+        buf.resize(HEADER_ROOM, 0);
+        buf
+    }
+
+    fn finish(mut buf: Vec<u8>, count: u32, next: Option<Vec<u8>>) -> Page {
+        let mut header = Vec::with_capacity(HEADER_ROOM);
+        write_array_len(&mut header, count);
+        let start = HEADER_ROOM - header.len();
+        buf[start..HEADER_ROOM].copy_from_slice(&header);
+        Page {
+            buf,
+            start,
+            count,
+            next,
+        }
+    }
+
+    /// The page as one MessagePack array.
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
 }
 
 fn check_limit(limit: u32) -> Result<()> {
@@ -86,7 +117,12 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
     let mut out = Vec::with_capacity(messages.len());
     let mut stored = 0i64;
     for msg in messages {
-        if let Some(key) = txn.get(Table::MessageIds, &msg.id)? {
+        let existing = if msg.generated_id {
+            None
+        } else {
+            txn.get(Table::MessageIds, &msg.id)?
+        };
+        if let Some(key) = existing {
             let (ts, _) = keys::tail(key, 1 + *key.first().unwrap_or(&0) as usize)?;
             out.push(Appended {
                 id: msg.id,
@@ -186,11 +222,10 @@ pub fn range(
             None => start_key.extend_from_slice(&[0xff; 8]),
         },
     }
-    let mut body = Vec::with_capacity(q.limit.min(256) as usize * 256);
+    let mut body = Page::builder(q.limit.min(256) as usize * 256);
     let mut count = 0u32;
-    let mut last: Option<Vec<u8>> = None;
+    let mut next = None;
     let mut more = false;
-    let mut lookup_err = None;
     txn.scan(table, Start::At(&start_key), q.reverse, &mut |k, v| {
         if !k.starts_with(&prefix) {
             return Ok(false);
@@ -210,32 +245,21 @@ pub fn range(
             return Ok(false);
         }
         if kind == CursorKind::Agent {
-            match txn.get(Table::Messages, v)? {
-                Some(record) => body.extend_from_slice(record),
-                None => {
-                    lookup_err = Some(Error::corrupt("agent index points at a missing message"));
-                    return Ok(false);
-                }
-            }
+            let record = txn
+                .get(Table::Messages, v)?
+                .ok_or_else(|| Error::corrupt("agent index points at a missing message"))?;
+            body.extend_from_slice(record);
         } else {
             body.extend_from_slice(v);
         }
         count += 1;
-        last = Some(k[prefix.len()..].to_vec());
+        if count == q.limit {
+            // Only a full page needs a cursor; it is kept if the scan finds one more item.
+            next = Some(cursor::encode(kind, q.reverse, &k[prefix.len()..]));
+        }
         Ok(true)
     })?;
-    if let Some(e) = lookup_err {
-        return Err(e);
-    }
-    let mut data = Vec::with_capacity(body.len() + 5);
-    write_array_len(&mut data, count);
-    data.extend_from_slice(&body);
-    let next = if more {
-        last.map(|pos| cursor::encode(kind, q.reverse, &pos))
-    } else {
-        None
-    };
-    Ok(Page { data, count, next })
+    Ok(Page::finish(body, count, next.filter(|_| more)))
 }
 
 fn find(txn: &impl ReadTxn, id: &[u8]) -> Result<Vec<u8>> {
@@ -470,8 +494,7 @@ pub fn list_sessions(txn: &impl ReadTxn, cursor: Option<&[u8]>, limit: u32) -> R
         Some(p) => Start::At(p),
         None => Start::Edge,
     };
-    let mut data = Vec::new();
-    let mut body = Vec::new();
+    let mut body = Page::builder(limit.min(256) as usize * 128);
     let mut count = 0u32;
     let mut last = None;
     let mut more = false;
@@ -493,14 +516,12 @@ pub fn list_sessions(txn: &impl ReadTxn, cursor: Option<&[u8]>, limit: u32) -> R
         last = Some(k.to_vec());
         Ok(true)
     })?;
-    write_array_len(&mut data, count);
-    data.extend_from_slice(&body);
     let next = if more {
         last.map(|p| cursor::encode(CursorKind::Sessions, true, &p))
     } else {
         None
     };
-    Ok(Page { data, count, next })
+    Ok(Page::finish(body, count, next))
 }
 
 /// Checks that every index agrees with the records and the counters: each message has its id

@@ -1,6 +1,6 @@
 //! The stored MessagePack forms of messages and sessions.
 
-use crate::codec::{decode_map, decode_value, encode, field};
+use crate::codec::{decode_value, encode, field};
 use crate::error::{Error, Result};
 use rmp::encode as w;
 use rmpv::Value;
@@ -11,6 +11,8 @@ use rmpv::Value;
 pub struct NewMessage {
     pub session_id: Vec<u8>,
     pub id: [u8; 16],
+    /// The id was generated here (a fresh UUIDv7), so it cannot already be stored.
+    pub generated_id: bool,
     pub ts: Option<i64>,
     pub role: String,
     pub agent_id: Option<String>,
@@ -34,7 +36,7 @@ pub fn metadata_bytes(bytes: &[u8], what: &str) -> Result<Vec<u8>> {
     if bytes.is_empty() {
         return Ok(vec![0x80]);
     }
-    decode_map(bytes, what)?;
+    crate::codec::validate_map(bytes, what)?;
     Ok(bytes.to_vec())
 }
 
@@ -51,9 +53,9 @@ impl NewMessage {
         metadata: &[u8],
     ) -> Result<NewMessage> {
         super::keys::check_name(session_id, "session_id")?;
-        let id = match id {
-            Some(b) => check_id(b, "message id")?,
-            None => *uuid::Uuid::now_v7().as_bytes(),
+        let (id, generated_id) = match id {
+            Some(b) => (check_id(b, "message id")?, false),
+            None => (*uuid::Uuid::now_v7().as_bytes(), true),
         };
         if let Some(ts) = ts {
             if ts < 0 {
@@ -81,6 +83,7 @@ impl NewMessage {
         Ok(NewMessage {
             session_id: session_id.to_vec(),
             id,
+            generated_id,
             ts,
             role,
             agent_id,

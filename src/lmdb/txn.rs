@@ -195,38 +195,6 @@ pub struct RwTxn<'e> {
     pub(crate) _env: PhantomData<&'e ()>,
 }
 
-impl RwTxn<'_> {
-    /// Runs `f` in a nested transaction: its writes land only if it returns Ok.
-    pub fn nested<T>(&mut self, f: impl FnOnce(&mut RwTxn<'_>) -> Result<T>) -> Result<T> {
-        let mut child: *mut ffi::MDB_txn = ptr::null_mut();
-        // SAFETY: self.raw is a live write txn on this thread; LMDB nests the child under it.
-        check(
-            unsafe { ffi::mdb_txn_begin(ffi::mdb_txn_env(self.raw), self.raw, 0, &mut child) },
-            "mdb_txn_begin(nested)",
-        )?;
-        let mut txn = RwTxn {
-            raw: child,
-            ctx: self.ctx,
-            _env: PhantomData,
-        };
-        match f(&mut txn) {
-            Ok(v) => {
-                // SAFETY: child is live and committed exactly once.
-                check(
-                    unsafe { ffi::mdb_txn_commit(child) },
-                    "mdb_txn_commit(nested)",
-                )?;
-                Ok(v)
-            }
-            Err(e) => {
-                // SAFETY: child is live and aborted exactly once.
-                unsafe { ffi::mdb_txn_abort(child) };
-                Err(e)
-            }
-        }
-    }
-}
-
 impl ReadTxn for RwTxn<'_> {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>> {
         Raw {
