@@ -432,3 +432,15 @@ fn metadata_validation_walks_every_shape() {
         .message
         .contains("nested deeper"));
 }
+
+#[test]
+fn an_empty_title_clears_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    s.create_session(b"t", Some(b"First"), &[]).unwrap();
+    s.update_session(b"t", Some(b""), None).unwrap();
+    assert_eq!(
+        get(&unpack(&s.get_session(b"t").unwrap()), "title"),
+        &Value::Nil
+    );
+}

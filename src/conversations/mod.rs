@@ -459,8 +459,9 @@ pub fn update_session(
     }
     let mut head = session_for_update(txn, session)?;
     let activity = head.last_activity;
-    if title.is_some() {
-        head.title = title;
+    if let Some(t) = title {
+        // An empty title is no title: (NULL, 0) across the ABI clears it.
+        head.title = Some(t).filter(|t| !t.is_empty());
     }
     if let Some(m) = metadata {
         head.metadata = m;
