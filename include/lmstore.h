@@ -101,6 +101,11 @@
 #define LMS_TOO_LARGE 14
 
 /**
+ * A caller-provided buffer is too small; the call reported the size it needs.
+ */
+#define LMS_BUFFER_TOO_SMALL 15
+
+/**
  * Size of the cursor buffer in ::lms_page; cursors are opaque and at most this long.
  */
 #define LMS_CURSOR_MAX 272
@@ -340,6 +345,23 @@ typedef struct lms_page {
    */
   uint8_t cursor[LMS_CURSOR_MAX];
 } lms_page;
+
+/**
+ * What lms_range_messages_into() wrote into the caller's buffer.
+ */
+typedef struct lms_page_info {
+  /**
+   * Bytes of the page (a MessagePack array) in the buffer; the size needed when the call
+   * returned LMS_BUFFER_TOO_SMALL.
+   */
+  size_t len;
+  uint32_t count;
+  /**
+   * Length of `cursor`; 0 when this is the last page.
+   */
+  uint32_t cursor_len;
+  uint8_t cursor[LMS_CURSOR_MAX];
+} lms_page_info;
 
 /**
  * A borrowed view of bytes owned by the decoded struct that holds it. NULL/0 when absent.
@@ -600,6 +622,23 @@ int lms_range_messages(struct lms_db *db,
                        size_t session_id_len,
                        const struct lms_range *range,
                        struct lms_page *out);
+
+/**
+ * lms_range_messages() into a buffer the caller owns: no allocation, nothing to free.
+ *
+ * @param buf,cap   Caller-owned buffer for the page.
+ * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
+ *                  (the size needed): grow the buffer and call again.
+ * @return As lms_range_messages(), plus LMS_BUFFER_TOO_SMALL.
+ * @since 0.1
+ */
+int lms_range_messages_into(struct lms_db *db,
+                            const char *session_id,
+                            size_t session_id_len,
+                            const struct lms_range *range,
+                            uint8_t *buf,
+                            size_t cap,
+                            struct lms_page_info *out);
 
 /**
  * Like lms_range_messages() over one agent's messages across all sessions.
@@ -898,6 +937,25 @@ int lms_get_template(struct lms_db *db,
                      size_t version_len,
                      uint8_t **out,
                      size_t *out_len);
+
+/**
+ * lms_get_template() into a buffer the caller owns: no allocation, nothing to free. Meant for
+ * hot loops and bindings that reuse one buffer.
+ *
+ * @param buf,cap   Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
+ * @param[out] out_len  The record's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (`*out_len` says how much is needed; `buf` untouched);
+ *         otherwise as lms_get_template().
+ * @since 0.1
+ */
+int lms_get_template_into(struct lms_db *db,
+                          const char *id,
+                          size_t id_len,
+                          const char *version,
+                          size_t version_len,
+                          uint8_t *buf,
+                          size_t cap,
+                          size_t *out_len);
 
 /**
  * Like lms_get_template(), resolving `alias` (e.g. "production") to its version first.

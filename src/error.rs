@@ -21,6 +21,7 @@ pub enum ErrorKind {
     ReadOnly,
     TooLarge,
     Closed,
+    BufferTooSmall,
 }
 
 #[derive(Debug, Clone)]

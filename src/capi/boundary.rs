@@ -35,6 +35,8 @@ pub const LMS_BAD_CURSOR: c_int = 12;
 pub const LMS_READ_ONLY: c_int = 13;
 /// A value is larger than the map could ever hold, even at its growth cap.
 pub const LMS_TOO_LARGE: c_int = 14;
+/// A caller-provided buffer is too small; the call reported the size it needs.
+pub const LMS_BUFFER_TOO_SMALL: c_int = 15;
 
 pub(crate) fn status_of(kind: ErrorKind) -> c_int {
     match kind {
@@ -51,6 +53,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> c_int {
         ErrorKind::BadCursor => LMS_BAD_CURSOR,
         ErrorKind::ReadOnly => LMS_READ_ONLY,
         ErrorKind::TooLarge => LMS_TOO_LARGE,
+        ErrorKind::BufferTooSmall => LMS_BUFFER_TOO_SMALL,
         _ => LMS_INTERNAL,
     }
 }
@@ -162,6 +165,33 @@ pub(crate) fn copy_out(data: &[u8], out: &mut *mut u8, out_len: &mut usize) -> R
     Ok(())
 }
 
+/// Copies `data` into the caller's buffer `buf` of `cap` bytes and reports its length in
+/// `out_len`; when it does not fit, reports the length needed and fails with
+/// LMS_BUFFER_TOO_SMALL, leaving `buf` untouched.
+pub(crate) fn copy_into(data: &[u8], buf: *mut u8, cap: usize, out_len: &mut usize) -> Result<()> {
+    *out_len = data.len();
+    if data.len() > cap {
+        return Err(Error::new(
+            ErrorKind::BufferTooSmall,
+            format!(
+                "the result is {} bytes but the buffer holds {cap}",
+                data.len()
+            ),
+        ));
+    }
+    if !data.is_empty() {
+        if buf.is_null() {
+            return Err(Error::invalid(format!(
+                "buf is NULL but its capacity is {cap}"
+            )));
+        }
+        // SAFETY: the caller promises buf has cap >= data.len() writable bytes; no overlap with
+        // library memory.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), buf, data.len()) };
+    }
+    Ok(())
+}
+
 /// Prepares a (buffer, length) out-pair: both must be non-NULL; they are cleared first so a
 /// failed call never leaves a stale pointer behind.
 pub(crate) fn out_pair<'a>(
@@ -214,6 +244,7 @@ pub extern "C" fn lms_strerror(status: c_int) -> *const c_char {
         LMS_BAD_CURSOR => c"bad cursor",
         LMS_READ_ONLY => c"read-only",
         LMS_TOO_LARGE => c"too large",
+        LMS_BUFFER_TOO_SMALL => c"buffer too small",
         _ => c"unknown status",
     };
     s.as_ptr()

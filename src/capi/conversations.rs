@@ -110,6 +110,18 @@ pub struct lms_page {
     pub cursor: [u8; LMS_CURSOR_MAX],
 }
 
+/// What lms_range_messages_into() wrote into the caller's buffer.
+#[repr(C)]
+pub struct lms_page_info {
+    /// Bytes of the page (a MessagePack array) in the buffer; the size needed when the call
+    /// returned LMS_BUFFER_TOO_SMALL.
+    pub len: usize,
+    pub count: u32,
+    /// Length of `cursor`; 0 when this is the last page.
+    pub cursor_len: u32,
+    pub cursor: [u8; LMS_CURSOR_MAX],
+}
+
 fn to_results(appended: &[Appended], out: &mut [lms_append_result]) {
     for (a, o) in appended.iter().zip(out.iter_mut()) {
         *o = lms_append_result {
@@ -321,6 +333,43 @@ pub unsafe extern "C" fn lms_range_messages(
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         let q = unsafe { query(range) }?;
         fill_page(store.range_messages(session, &q)?, out)
+    })
+}
+
+/// lms_range_messages() into a buffer the caller owns: no allocation, nothing to free.
+///
+/// @param buf,cap   Caller-owned buffer for the page.
+/// @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
+///                  (the size needed): grow the buffer and call again.
+/// @return As lms_range_messages(), plus LMS_BUFFER_TOO_SMALL.
+/// @since 0.1
+#[no_mangle]
+pub unsafe extern "C" fn lms_range_messages_into(
+    db: *mut lms_db,
+    session_id: *const c_char,
+    session_id_len: usize,
+    range: *const lms_range,
+    buf: *mut u8,
+    cap: usize,
+    out: *mut lms_page_info,
+) -> c_int {
+    boundary(|| {
+        let out = out_ptr(out, "out")?;
+        out.len = 0;
+        out.count = 0;
+        out.cursor_len = 0;
+        // SAFETY: caller contract on db, session_id and range.
+        let store = unsafe { store(db) }?;
+        let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
+        let q = unsafe { query(range) }?;
+        let page = store.range_messages(session, &q)?;
+        copy_into(page.bytes(), buf, cap, &mut out.len)?;
+        out.count = page.count;
+        if let Some(c) = page.next {
+            out.cursor[..c.len()].copy_from_slice(&c);
+            out.cursor_len = c.len() as u32;
+        }
+        Ok(())
     })
 }
 

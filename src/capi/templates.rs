@@ -160,6 +160,36 @@ pub unsafe extern "C" fn lms_get_template(
     })
 }
 
+/// lms_get_template() into a buffer the caller owns: no allocation, nothing to free. Meant for
+/// hot loops and bindings that reuse one buffer.
+///
+/// @param buf,cap   Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
+/// @param[out] out_len  The record's length, also when it does not fit.
+/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (`*out_len` says how much is needed; `buf` untouched);
+///         otherwise as lms_get_template().
+/// @since 0.1
+#[no_mangle]
+pub unsafe extern "C" fn lms_get_template_into(
+    db: *mut lms_db,
+    id: *const c_char,
+    id_len: usize,
+    version: *const c_char,
+    version_len: usize,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+) -> c_int {
+    boundary(|| {
+        let out_len = out_ptr(out_len, "out_len")?;
+        *out_len = 0;
+        // SAFETY: caller contract on db, id and version.
+        let store = unsafe { store(db) }?;
+        let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        let version = unsafe { optional(version as *const u8, version_len, "version") }?;
+        store.with_template(id, version, |record| copy_into(record, buf, cap, out_len))?
+    })
+}
+
 /// Like lms_get_template(), resolving `alias` (e.g. "production") to its version first.
 /// @return LMS_NOT_FOUND when the id or the alias does not exist (the message says which).
 /// @since 0.1

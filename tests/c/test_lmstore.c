@@ -144,12 +144,12 @@ static void test_strerror(void)
     static const char *const want[] = {
         "ok", "not found", "invalid argument", "conflict", "map full", "I/O error",
         "corrupt data", "version mismatch", "internal error", "key too long", "invalid UTF-8",
-        "bad MessagePack", "bad cursor", "read-only", "too large",
+        "bad MessagePack", "bad cursor", "read-only", "too large", "buffer too small",
     };
     int codes[] = {LMS_OK, LMS_NOT_FOUND, LMS_INVALID_ARGUMENT, LMS_CONFLICT, LMS_MAP_FULL,
                    LMS_IO, LMS_CORRUPT, LMS_VERSION_MISMATCH, LMS_INTERNAL, LMS_KEY_TOO_LONG,
                    LMS_INVALID_UTF8, LMS_BAD_MSGPACK, LMS_BAD_CURSOR, LMS_READ_ONLY,
-                   LMS_TOO_LARGE};
+                   LMS_TOO_LARGE, LMS_BUFFER_TOO_SMALL};
     size_t i, j;
     for (i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         const char *s = lms_strerror(codes[i]);
@@ -158,7 +158,7 @@ static void test_strerror(void)
         for (j = 0; j < i; j++)
             CHECK(strcmp(s, lms_strerror(codes[j])) != 0, "distinct status strings");
     }
-    CHECK(strcmp(lms_strerror(15), "unknown status") == 0, "unknown status 15");
+    CHECK(strcmp(lms_strerror(16), "unknown status") == 0, "unknown status 16");
     CHECK(strcmp(lms_strerror(-1), "unknown status") == 0, "unknown status -1");
     CHECK(strcmp(lms_strerror(1 << 20), "unknown status") == 0, "unknown status large");
 }
@@ -400,6 +400,33 @@ static void test_templates(void)
     E(lms_put_template(db, w.buf, w.len, 0, &outcome));
     CHECK(outcome == LMS_PUT_UNCHANGED, "msgpack identical re-put UNCHANGED");
     E(lms_get_template(db, STR("spec-tpl"), STR("3.1.4"), &rec, &rec_len));
+    {
+        /* the caller-buffer form: asks for the size, refuses a short buffer, fills an exact one */
+        uint8_t small[8], *exact;
+        size_t need = 0, got = 0;
+        EXPECT(lms_get_template_into(db, STR("spec-tpl"), STR("3.1.4"), NULL, 0, &need),
+               LMS_BUFFER_TOO_SMALL, "buffer holds 0");
+        CHECK(need == rec_len, "size query reports the record length");
+        memset(small, 0xAB, sizeof small);
+        EXPECT(lms_get_template_into(db, STR("spec-tpl"), STR("3.1.4"), small, sizeof small, &got),
+               LMS_BUFFER_TOO_SMALL, "buffer holds 8");
+        CHECK(got == rec_len && small[0] == 0xAB, "a short buffer is left untouched");
+        exact = (uint8_t *)malloc(need);
+        REQUIRE(exact != NULL, "malloc");
+        E(lms_get_template_into(db, STR("spec-tpl"), STR("3.1.4"), exact, need, &got));
+        CHECK(got == rec_len && memcmp(exact, rec, rec_len) == 0, "into == allocated copy");
+        E(lms_get_template_into(db, STR("spec-tpl"), NULL, 0, exact, need, &got));
+        EXPECT(lms_get_template_into(db, STR("nope"), NULL, 0, exact, need, &got), LMS_NOT_FOUND,
+               "template 'nope' not found");
+        CHECK(got == 0, "out_len cleared on failure");
+        EXPECT(lms_get_template_into(db, STR("spec-tpl"), NULL, 0, NULL, need, &got),
+               LMS_INVALID_ARGUMENT, "buf is NULL");
+        EXPECT(lms_get_template_into(db, STR("spec-tpl"), NULL, 0, exact, need, NULL),
+               LMS_INVALID_ARGUMENT, "out_len");
+        EXPECT(lms_get_template_into(NULL, STR("spec-tpl"), NULL, 0, exact, need, &got),
+               LMS_INVALID_ARGUMENT, "db is NULL");
+        free(exact);
+    }
     E(lms_template_decode(rec, rec_len, &t));
     REQUIRE(t != NULL, "decoded");
     lms_bytes_free(rec, rec_len); /* the decoded struct owns its memory */
@@ -893,6 +920,28 @@ static void test_paging_ties(lms_db *db)
         r.start_ts = 2001;
         E(lms_range_messages(db, STR("ties"), &r, &p));
         CHECK(p.count == 3, "start bound, newest first");
+        {
+            /* the caller-buffer form returns the same bytes and cursor */
+            lms_page_info info;
+            uint8_t *buf = (uint8_t *)malloc(p.len);
+            REQUIRE(buf != NULL, "malloc");
+            EXPECT(lms_range_messages_into(db, STR("ties"), &r, buf, p.len - 1, &info),
+                   LMS_BUFFER_TOO_SMALL, "buffer holds");
+            CHECK(info.len == p.len && info.count == 0, "too small: only the size needed");
+            E(lms_range_messages_into(db, STR("ties"), &r, buf, p.len, &info));
+            CHECK(info.len == p.len && info.count == p.count && info.cursor_len == p.cursor_len &&
+                      memcmp(buf, p.data, p.len) == 0,
+                  "into == allocated page");
+            r.limit = 1;
+            E(lms_range_messages_into(db, STR("ties"), &r, buf, p.len, &info));
+            CHECK(info.count == 1 && info.cursor_len > 0, "a full page carries a cursor");
+            EXPECT(lms_range_messages_into(db, STR("ties"), &r, buf, p.len, NULL),
+                   LMS_INVALID_ARGUMENT, "out");
+            r.limit = 0;
+            EXPECT(lms_range_messages_into(db, STR("ties"), &r, buf, p.len, &info),
+                   LMS_INVALID_ARGUMENT, "limit");
+            free(buf);
+        }
         lms_page_free(&p);
     }
 }
