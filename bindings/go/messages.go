@@ -272,7 +272,7 @@ func (db *DB) rangePage(op string, agent bool, name string, o *RangeOptions) (Me
 		return page, err
 	}
 	err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-		return cRange(h, agent, name, start, end, limit, flags, o.Cursor, buf)
+		return cRange(h, agent, name, start, end, limit, flags, o.Cursor)
 	}, func(r *callResult) error {
 		page.Next = r.cursor
 		page.Messages, err = decodeMessages(r.data, r.count)

@@ -169,7 +169,7 @@ func (db *DB) ListSessions(cursor Cursor, limit int) (SessionPage, error) {
 		return page, newError(op, CodeBadCursor, "cursor is "+itoa(len(cursor))+" bytes; the limit is "+itoa(maxCursor))
 	}
 	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-		return cListSessions(h, cursor, uint32(limit), buf)
+		return cListSessions(h, cursor, uint32(limit))
 	}, func(res *callResult) error {
 		page.Next = res.cursor
 		r := &reader{b: res.data}

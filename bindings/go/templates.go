@@ -313,6 +313,7 @@ func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) call
 		return err
 	}
 	err = decode(&r)
+	r.release()
 	putScratch(sp)
 	if err != nil {
 		return errBadRecord(op, err)
