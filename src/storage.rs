@@ -79,6 +79,9 @@ pub trait ReadTxn {
 /// Write access inside one atomic transaction.
 pub trait WriteTxn: ReadTxn {
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Puts a key the caller expects to sort after every key in the table (a time-ordered id),
+    /// letting the engine skip the search; behaves as [`WriteTxn::put`] when it does not.
+    fn put_last(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()>;
     /// Removes `key`; returns whether it was there.
     fn del(&mut self, table: Table, key: &[u8]) -> Result<bool>;
 }

@@ -113,7 +113,9 @@ fn store_session(
 /// one (they advance by at least 1 µs), so a clock stepping back cannot reorder history.
 pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Appended>> {
     let now = now_micros();
-    let mut sessions: HashMap<&[u8], (Option<i64>, SessionHead)> = HashMap::new();
+    // The sessions this batch touches, with their activity before it. A batch usually holds
+    // one session or a few, so a short list searched from its end beats hashing every message.
+    let mut sessions: Vec<(&[u8], Option<i64>, SessionHead)> = Vec::new();
     let mut out = Vec::with_capacity(messages.len());
     let mut stored = 0i64;
     for msg in messages {
@@ -131,28 +133,28 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
             });
             continue;
         }
-        let session = msg.session_id.as_slice();
-        if !sessions.contains_key(session) {
-            let entry = match load_session(txn, session)? {
-                Some(h) => (Some(h.last_activity), h),
-                None => {
-                    meta::add(txn, Counter::Sessions, 1)?;
-                    (
-                        None,
-                        SessionHead {
+        let session = msg.session_id.as_bytes();
+        let slot = match sessions.iter().rposition(|(name, _, _)| *name == session) {
+            Some(slot) => slot,
+            None => {
+                let entry = match load_session(txn, session)? {
+                    Some(h) => (session, Some(h.last_activity), h),
+                    None => {
+                        meta::add(txn, Counter::Sessions, 1)?;
+                        let fresh = SessionHead {
                             created_at: now,
                             updated_at: now,
                             metadata: vec![0x80],
                             ..Default::default()
-                        },
-                    )
-                }
-            };
-            sessions.insert(session, entry);
-        }
-        let Some((_, head)) = sessions.get_mut(session) else {
-            return Err(Error::new(crate::ErrorKind::Internal, "session cache miss"));
+                        };
+                        (session, None, fresh)
+                    }
+                };
+                sessions.push(entry);
+                sessions.len() - 1
+            }
         };
+        let head = &mut sessions[slot].2;
         let ts = match msg.ts {
             Some(ts) => ts,
             None if head.message_count == 0 && head.last_ts == 0 => now,
@@ -163,7 +165,11 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         head.message_count += 1;
         let key = keys::entry(session, ts, &msg.id);
         txn.put(Table::Messages, &key, &msg.encode_record(ts, now))?;
-        txn.put(Table::MessageIds, &msg.id, &key)?;
+        if msg.generated_id {
+            txn.put_last(Table::MessageIds, &msg.id, &key)?;
+        } else {
+            txn.put(Table::MessageIds, &msg.id, &key)?;
+        }
         if let Some(agent) = &msg.agent_id {
             txn.put(
                 Table::AgentIndex,
@@ -178,7 +184,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
             duplicate: false,
         });
     }
-    for (session, (old_activity, head)) in &sessions {
+    for (session, old_activity, head) in &sessions {
         store_session(txn, session, *old_activity, head)?;
     }
     if stored > 0 {

@@ -9,7 +9,7 @@ use rmpv::Value;
 /// map growth writes the same ids.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
-    pub session_id: Vec<u8>,
+    pub session_id: String,
     pub id: [u8; 16],
     /// The id was generated here (a fresh UUIDv7), so it cannot already be stored.
     pub generated_id: bool,
@@ -53,6 +53,7 @@ impl NewMessage {
         metadata: &[u8],
     ) -> Result<NewMessage> {
         super::keys::check_name(session_id, "session_id")?;
+        let session_id = crate::error::utf8(session_id, "session_id")?;
         let (id, generated_id) = match id {
             Some(b) => (check_id(b, "message id")?, false),
             None => (*uuid::Uuid::now_v7().as_bytes(), true),
@@ -81,7 +82,7 @@ impl NewMessage {
             .transpose()?;
         let metadata = metadata_bytes(metadata, "message metadata")?;
         Ok(NewMessage {
-            session_id: session_id.to_vec(),
+            session_id: session_id.to_owned(),
             id,
             generated_id,
             ts,
@@ -165,7 +166,7 @@ impl NewMessage {
         let _ = w::write_str(&mut out, "id");
         let _ = w::write_bin(&mut out, &self.id);
         let _ = w::write_str(&mut out, "session_id");
-        let _ = w::write_str(&mut out, &String::from_utf8_lossy(&self.session_id));
+        let _ = w::write_str(&mut out, &self.session_id);
         let _ = w::write_str(&mut out, "ts");
         let _ = w::write_sint(&mut out, ts);
         let _ = w::write_str(&mut out, "role");

@@ -221,8 +221,14 @@ impl ReadTxn for RwTxn<'_> {
     }
 }
 
-impl WriteTxn for RwTxn<'_> {
-    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()> {
+impl RwTxn<'_> {
+    fn put_flags(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        value: &[u8],
+        flags: libc::c_uint,
+    ) -> Result<libc::c_int> {
         check_key(&self.ctx, key)?;
         if value.len() > self.ctx.max_value {
             return Err(Error::new(
@@ -238,10 +244,30 @@ impl WriteTxn for RwTxn<'_> {
         let mut k = val(key);
         let mut v = val(value);
         // SAFETY: live write txn; k/v point at caller memory that LMDB copies before returning.
-        check(
-            unsafe { ffi::mdb_put(self.raw, self.ctx.dbis[table as usize], &mut k, &mut v, 0) },
-            "mdb_put",
-        )
+        Ok(unsafe {
+            ffi::mdb_put(
+                self.raw,
+                self.ctx.dbis[table as usize],
+                &mut k,
+                &mut v,
+                flags,
+            )
+        })
+    }
+}
+
+impl WriteTxn for RwTxn<'_> {
+    fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()> {
+        let rc = self.put_flags(table, key, value, 0)?;
+        check(rc, "mdb_put")
+    }
+
+    fn put_last(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()> {
+        // MDB_APPEND refuses (KEYEXIST) a key that is not past the last one; then search.
+        match self.put_flags(table, key, value, ffi::MDB_APPEND)? {
+            ffi::MDB_KEYEXIST => self.put(table, key, value),
+            rc => check(rc, "mdb_put(append)"),
+        }
     }
 
     fn del(&mut self, table: Table, key: &[u8]) -> Result<bool> {
