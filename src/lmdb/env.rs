@@ -10,6 +10,7 @@ use std::marker::PhantomData;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
 
 /// How to open an environment. Zero values mean "the default".
@@ -84,11 +85,10 @@ pub struct EnvInfo {
     pub num_readers: u32,
 }
 
-struct SendPtr(*mut ffi::MDB_txn);
-// SAFETY: with MDB_NOTLS a reset read txn is not tied to the thread that created it.
-unsafe impl Send for SendPtr {}
+/// The most reset read transactions kept for reuse (each holds a reader slot).
+const READ_POOL_SLOTS: usize = 16;
 
-/// A write job submitted to group commit; it runs inside a nested transaction of the leader.
+/// A write job submitted to group commit; it runs in the leader's transaction.
 trait GroupJob: Send + Sync {
     /// Runs the job in `txn`, keeping its value for the caller; an error aborts `txn`.
     fn run(&self, txn: &mut RwTxn<'_>) -> Result<()>;
@@ -146,7 +146,10 @@ pub struct Env {
     /// Readers and writers hold it shared; growing the map holds it exclusively, because LMDB
     /// allows mdb_env_set_mapsize only while this process has no transaction open.
     resize: RwLock<()>,
-    read_pool: Mutex<Vec<SendPtr>>,
+    /// Reset read transactions ready for mdb_txn_renew: taking one is a swap, so a read costs
+    /// no lock and no reader-slot search. With MDB_NOTLS a reset transaction is not tied to
+    /// the thread that made it.
+    read_pool: [AtomicPtr<ffi::MDB_txn>; READ_POOL_SLOTS],
     read_pool_cap: usize,
     group: Mutex<GroupState>,
     group_done: Condvar,
@@ -309,7 +312,7 @@ impl Env {
             opts,
             path: path.to_path_buf(),
             resize: RwLock::new(()),
-            read_pool: Mutex::new(Vec::new()),
+            read_pool: Default::default(),
             read_pool_cap: (opts.max_readers as usize / 8).clamp(1, 16),
             group: Mutex::new(GroupState::default()),
             group_done: Condvar::new(),
@@ -391,9 +394,13 @@ impl Env {
     }
 
     fn begin_read(&self) -> Result<*mut ffi::MDB_txn> {
-        let pooled = lock(&self.read_pool).pop();
-        if let Some(SendPtr(raw)) = pooled {
-            // SAFETY: raw is a reset read txn of this env; renew gives it a fresh snapshot.
+        let pooled = self.read_pool[..self.read_pool_cap]
+            .iter()
+            .filter(|slot| !slot.load(Ordering::Relaxed).is_null())
+            .map(|slot| slot.swap(ptr::null_mut(), Ordering::Acquire))
+            .find(|raw| !raw.is_null());
+        if let Some(raw) = pooled {
+            // SAFETY: raw is a reset read txn of this env, now owned by this call alone.
             let rc = unsafe { ffi::mdb_txn_renew(raw) };
             if rc == 0 {
                 return Ok(raw);
@@ -412,22 +419,27 @@ impl Env {
     }
 
     fn end_read(&self, raw: *mut ffi::MDB_txn) {
-        let mut pool = lock(&self.read_pool);
-        if pool.len() < self.read_pool_cap {
-            // SAFETY: raw is a live read txn; reset releases its snapshot but keeps the slot.
-            unsafe { ffi::mdb_txn_reset(raw) };
-            pool.push(SendPtr(raw));
-        } else {
-            drop(pool);
-            // SAFETY: raw is a live read txn, ended once.
+        // SAFETY: raw is a live read txn; reset releases its snapshot but keeps the slot.
+        unsafe { ffi::mdb_txn_reset(raw) };
+        let parked = self.read_pool[..self.read_pool_cap].iter().any(|slot| {
+            slot.compare_exchange(ptr::null_mut(), raw, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+        });
+        if !parked {
+            // SAFETY: raw is a reset read txn nobody else holds, ended once.
             unsafe { ffi::mdb_txn_abort(raw) };
         }
     }
 
+    /// Aborts every pooled transaction. Called with the resize lock held exclusively (or from
+    /// Drop), so no reader is between taking and parking one.
     fn drain_read_pool(&self) {
-        for SendPtr(raw) in lock(&self.read_pool).drain(..) {
-            // SAFETY: pooled txns are reset read txns owned by the pool.
-            unsafe { ffi::mdb_txn_abort(raw) };
+        for slot in &self.read_pool {
+            let raw = slot.swap(ptr::null_mut(), Ordering::Acquire);
+            if !raw.is_null() {
+                // SAFETY: pooled txns are reset read txns owned by the pool.
+                unsafe { ffi::mdb_txn_abort(raw) };
+            }
         }
     }
 
