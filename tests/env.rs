@@ -269,3 +269,41 @@ fn map_grown_by_another_process_is_adopted() {
     s.append_messages(vec![big_message("parent", 1)]).unwrap();
     assert_eq!(s.verify().unwrap(), 42);
 }
+
+#[test]
+fn readers_on_many_threads_while_the_map_grows() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = OpenOptions {
+        map_size: 256 << 10,
+        max_readers: 32,
+        ..Default::default()
+    };
+    let s = Store::open(dir.path(), opts).unwrap();
+    s.append_messages(vec![big_message("r", 1)]).unwrap();
+    let start = s.stats().unwrap().env.map_size;
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..8 {
+            scope.spawn(|| {
+                let q = lmstore::conversations::RangeQuery {
+                    limit: 5,
+                    reverse: true,
+                    ..Default::default()
+                };
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let page = s.range_messages(b"r", &q).unwrap();
+                    assert!(page.count >= 1);
+                }
+            });
+        }
+        for _ in 0..60 {
+            s.append_messages(vec![big_message("r", 64)]).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert!(
+        s.stats().unwrap().env.map_size > start,
+        "the map grew under the readers"
+    );
+    assert_eq!(s.verify().unwrap(), 61);
+}
