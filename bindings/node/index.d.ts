@@ -34,6 +34,11 @@ export type LmstoreErrorCode =
   | 'LMS_BAD_CURSOR'
   | 'LMS_READ_ONLY'
   | 'LMS_TOO_LARGE'
+  /**
+   * A record or page did not fit a caller-provided buffer (status 15). The package grows its
+   * read buffer and retries, so no method of this package rejects with it.
+   */
+  | 'LMS_BUFFER_TOO_SMALL'
   /** A call on a closed Store (status -1). */
   | 'LMS_CLOSED'
   /** liblmstore.so could not be found or loaded (status -2). */

@@ -6,12 +6,14 @@ const { invalidArgument } = require('./errors');
 // The library wants plain MessagePack maps with string keys: msgpackr's record extension
 // would be unreadable to it, and `undefined` (an msgpackr extension by default) would be
 // refused, so it is written as nil. Stored times are int64 microseconds; decoding them as
-// Numbers is exact until the year 2255.
+// Numbers is exact until the year 2255. Binary values are copied out (`copyBuffers`), never
+// views: records are read into the store's reusable buffer, which the next read overwrites.
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true, int64AsType: 'number' });
-const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', mapsAsObjects: true });
+const unpackr = new Unpackr({ useRecords: false, int64AsType: 'number', mapsAsObjects: true, copyBuffers: true });
 
 const pack = (v) => packr.pack(v);
-const unpack = (buf) => unpackr.unpack(buf);
+/** MessagePack in `buf[0, len)` (all of `buf` when `len` is omitted) -> value. */
+const unpack = (buf, len) => unpackr.unpack(buf, len);
 
 const EMPTY_MAP = Buffer.from([0x80]);
 

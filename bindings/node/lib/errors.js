@@ -17,6 +17,9 @@ const STATUS_CODES = Object.freeze({
   12: 'LMS_BAD_CURSOR',
   13: 'LMS_READ_ONLY',
   14: 'LMS_TOO_LARGE',
+  // The record or page did not fit the caller's buffer (the *_into reads). The binding grows
+  // its buffer and calls again, so this never reaches a user.
+  15: 'LMS_BUFFER_TOO_SMALL',
   // Binding-level conditions get negative numbers so they can never collide with a
   // status the library returns.
   [-1]: 'LMS_CLOSED',

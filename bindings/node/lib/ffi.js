@@ -9,6 +9,10 @@
 //  - Library-allocated memory is only ever read through copyOut() (a memcpy into a fresh
 //    JS-owned Buffer) before the matching lms_*_free; koffi.view() is never used, because an
 //    ArrayBuffer aliasing freed memory is a use-after-free waiting to happen.
+//  - The hot reads (lms_get_template_into, lms_range_messages_into) write into the store's
+//    reusable Buffer, declared `void *` with its capacity, and report through a reusable
+//    out Buffer (size_t length, or struct lms_page_info read by offset): one crossing, no
+//    library allocation, no free, no copy, and no 272-byte cursor array turned into a JS array.
 //  - Short keys (ids, versions, aliases, session and agent ids) cross as JS strings (koffi
 //    encodes them to UTF-8 on its call heap); unbounded text (content, titles, MessagePack)
 //    crosses as Buffers, since koffi's per-call heap is small (128 KiB for async calls).
@@ -22,6 +26,9 @@ const ABI_VERSION = 1;
 const PAGE_SIZE = 8 + 8 + 4 + 4 + 272; // struct lms_page
 const CURSOR_OFFSET = 24;
 const APPEND_RESULT_SIZE = 16 + 8 + 4 + 4; // struct lms_append_result
+// struct lms_page_info: size_t len @0, uint32_t count @8, uint32_t cursor_len @12, cursor @16.
+const PAGE_INFO_SIZE = 8 + 4 + 4 + 272;
+const PAGE_INFO_CURSOR = 16;
 
 function candidatePaths() {
   const out = [];
@@ -120,6 +127,7 @@ const decl = {
 
   put_template: 'int lms_put_template(lms_db *db, const uint8_t *spec, size_t spec_len, uint32_t flags, void *out_outcome)',
   get_template: 'int lms_get_template(lms_db *db, const char *id, size_t id_len, const char *version, size_t version_len, void *out, void *out_len)',
+  get_template_into: 'int lms_get_template_into(lms_db *db, const char *id, size_t id_len, const char *version, size_t version_len, void *buf, size_t cap, void *out_len)',
   get_template_by_alias: 'int lms_get_template_by_alias(lms_db *db, const char *id, size_t id_len, const char *alias, size_t alias_len, void *out, void *out_len)',
   list_templates: 'int lms_list_templates(lms_db *db, const char *prefix, size_t prefix_len, const char *after, size_t after_len, uint32_t limit, void *out, void *out_len)',
   list_template_versions: 'int lms_list_template_versions(lms_db *db, const char *id, size_t id_len, void *out, void *out_len)',
@@ -130,6 +138,7 @@ const decl = {
 
   append_messages_packed: 'int lms_append_messages_packed(lms_db *db, const uint8_t *batch, size_t batch_len, void *results, size_t results_cap)',
   range_messages: 'int lms_range_messages(lms_db *db, const char *session_id, size_t session_id_len, const lms_range *range, void *out)',
+  range_messages_into: 'int lms_range_messages_into(lms_db *db, const char *session_id, size_t session_id_len, const lms_range *range, void *buf, size_t cap, void *out)',
   range_agent_messages: 'int lms_range_agent_messages(lms_db *db, const char *agent_id, size_t agent_id_len, const lms_range *range, void *out)',
   page_free: 'void lms_page_free(void *page)',
   get_message: 'int lms_get_message(lms_db *db, const uint8_t *id, size_t id_len, void *out, void *out_len)',
@@ -183,5 +192,7 @@ module.exports = {
   PAGE_SIZE,
   CURSOR_OFFSET,
   APPEND_RESULT_SIZE,
+  PAGE_INFO_SIZE,
+  PAGE_INFO_CURSOR,
   ABI_VERSION,
 };

@@ -1,9 +1,11 @@
 'use strict';
 
-const { native, copyOut, defaultOptions, PAGE_SIZE, CURSOR_OFFSET, APPEND_RESULT_SIZE } = require('./ffi');
+const {
+  native, copyOut, defaultOptions, PAGE_SIZE, CURSOR_OFFSET, APPEND_RESULT_SIZE, PAGE_INFO_SIZE, PAGE_INFO_CURSOR,
+} = require('./ffi');
 const { LmstoreError, STATUS, closedError, invalidArgument } = require('./errors');
 const codec = require('./codec');
-const { decodeMessages, decodeMessage } = require('./decode');
+const { decodeMessages, decodeMessage, decodeTemplate } = require('./decode');
 
 const {
   pack, unpack, packMap, EMPTY_MAP, uuidBytes, uuidString, micros,
@@ -19,8 +21,22 @@ const byteLength = Buffer.byteLength;
 const OUT = Buffer.alloc(16);
 const OUT_PTR = OUT.subarray(0, 8);
 const OUT_LEN = OUT.subarray(8, 16);
+// The size_t at OUT_LEN as two uint32 halves: reading it needs no BigInt.
+const OUT32 = new Uint32Array(OUT.buffer, OUT.byteOffset, 4);
 const PAGE = Buffer.alloc(PAGE_SIZE);
 const RANGE = { start_ts: 0, end_ts: 0, limit: 0, flags: 0, cursor: null, cursor_len: 0 };
+// struct lms_page_info, filled by lms_range_messages_into and read by offset.
+const INFO = Buffer.alloc(PAGE_INFO_SIZE);
+const INFO32 = new Uint32Array(INFO.buffer, INFO.byteOffset, 4);
+const TWO32 = 4294967296;
+
+// Each store reads templates and pages into one reusable Buffer of its own, grown when the
+// library answers LMS_BUFFER_TOO_SMALL (with the size needed; the buffer is untouched). A
+// record or page above READ_KEEP_MAX is read into a Buffer of its own for that one call,
+// so one huge page does not pin its size for the store's lifetime. Nothing returned to the
+// caller aliases these buffers (see lib/decode.js).
+const READ_BUFFER = 64 * 1024;
+const READ_KEEP_MAX = 4 * 1024 * 1024;
 
 const RANGE_REVERSE = 1;
 const RANGE_START = 2;
@@ -32,8 +48,9 @@ const PUT_REPLACE = 1;
 const PUT_OUTCOMES = ['created', 'unchanged', 'replaced'];
 const DEFAULT_PAGE = 100;
 
-const slowMessage = (data) => messageFromRecord(unpack(data));
-const slowMessages = (data) => unpack(data).map(messageFromRecord);
+const slowMessage = (data, len) => messageFromRecord(unpack(data, len));
+const slowMessages = (data, len) => unpack(data, len).map(messageFromRecord);
+const slowTemplate = (data, len) => templateFromRecord(unpack(data, len));
 
 function lastError(op, status) {
   const message = native.last_error() || native.strerror(status);
@@ -137,6 +154,7 @@ const INPUT_STATUSES = new Set([
 class Store {
   constructor(db, path, readOnly) {
     this._db = db;
+    this._buf = Buffer.alloc(READ_BUFFER);
     this._pending = 0;
     this._closeWhenIdle = null;
     this.path = path;
@@ -162,6 +180,7 @@ class Store {
     const db = this._db;
     if (db === null) return;
     this._db = null;
+    this._buf = null;
     if (this._pending === 0) native.close(db);
     else this._closeWhenIdle = db;
   }
@@ -295,12 +314,42 @@ class Store {
         throw invalidArgument('getTemplate', 'version and alias must be non-empty strings');
       }
     }
-    const rc = fn(db, id, byteLength(id), sel, sel === null ? 0 : byteLength(sel), OUT_PTR, OUT_LEN);
+    const idLen = byteLength(id);
+    const selLen = sel === null ? 0 : byteLength(sel);
+    if (fn === native.get_template_by_alias) {
+      const rc = fn(db, id, idLen, sel, selLen, OUT_PTR, OUT_LEN);
+      if (rc !== 0) {
+        if (rc === STATUS.LMS_NOT_FOUND) return undefined;
+        throw lastError('getTemplate', rc);
+      }
+      const data = takeOut();
+      return decodeTemplate(data, data.length, slowTemplate);
+    }
+    // Latest or exact version: one crossing into the store's buffer.
+    let buf = this._buf;
+    let rc = native.get_template_into(db, id, idLen, sel, selLen, buf, buf.length, OUT_LEN);
+    while (rc === STATUS.LMS_BUFFER_TOO_SMALL) {
+      // The record may have been replaced by a larger one in between: hence a loop.
+      buf = this._readBuffer(OUT32[2] + OUT32[3] * TWO32);
+      rc = native.get_template_into(db, id, idLen, sel, selLen, buf, buf.length, OUT_LEN);
+    }
     if (rc !== 0) {
       if (rc === STATUS.LMS_NOT_FOUND) return undefined;
       throw lastError('getTemplate', rc);
     }
-    return templateFromRecord(unpack(takeOut()));
+    return decodeTemplate(buf, OUT32[2] + OUT32[3] * TWO32, slowTemplate);
+  }
+
+  /**
+   * A buffer of at least `needed` bytes for an _into read: the store's own, grown (by
+   * doubling) up to READ_KEEP_MAX, or above that a one-off Buffer for this call only.
+   */
+  _readBuffer(needed) {
+    if (needed > READ_KEEP_MAX) return Buffer.allocUnsafeSlow(needed);
+    let size = this._buf.length;
+    while (size < needed) size *= 2;
+    if (size > this._buf.length) this._buf = Buffer.allocUnsafeSlow(Math.min(size, READ_KEEP_MAX));
+    return this._buf;
   }
 
   /**
@@ -594,12 +643,12 @@ class Store {
       if (rc === STATUS.LMS_NOT_FOUND) return undefined;
       throw lastError(op, rc);
     }
-    return decodeMessage(takeOut(), slowMessage);
+    const data = takeOut();
+    return decodeMessage(data, data.length, slowMessage);
   }
 
-  _range(op, fn, name, value, options) {
-    const db = this._handle(op);
-    key(op, name, value);
+  /** Checks `options` of a range read and fills RANGE (clear RANGE.cursor after the call). */
+  _rangeArgs(op, options) {
     const o = options || {};
     let flags = o.reverse ? RANGE_REVERSE : 0;
     let start = 0;
@@ -619,11 +668,17 @@ class Store {
     RANGE.flags = flags;
     RANGE.cursor = cursor;
     RANGE.cursor_len = cursor === null ? 0 : cursor.length;
+  }
+
+  _range(op, fn, name, value, options) {
+    const db = this._handle(op);
+    key(op, name, value);
+    this._rangeArgs(op, options);
     const rc = fn(db, value, byteLength(value), RANGE, PAGE);
     RANGE.cursor = null;
     if (rc !== 0) throw lastError(op, rc);
     const page = takePage();
-    return { messages: decodeMessages(page.data, slowMessages), cursor: page.cursor };
+    return { messages: decodeMessages(page.data, page.data.length, slowMessages), cursor: page.cursor };
   }
 
   /**
@@ -631,7 +686,27 @@ class Store {
    * cursor of the next page (null on the last). "The latest 50" is `{reverse: true, limit: 50}`.
    */
   rangeMessages(sessionId, options) {
-    return this._range('rangeMessages', native.range_messages, 'sessionId', sessionId, options);
+    const op = 'rangeMessages';
+    const db = this._handle(op);
+    key(op, 'sessionId', sessionId);
+    this._rangeArgs(op, options);
+    const sidLen = byteLength(sessionId);
+    // One crossing: the page goes into the store's buffer, its length, count and cursor into INFO.
+    let buf = this._buf;
+    let rc;
+    try {
+      rc = native.range_messages_into(db, sessionId, sidLen, RANGE, buf, buf.length, INFO);
+      while (rc === STATUS.LMS_BUFFER_TOO_SMALL) {
+        buf = this._readBuffer(INFO32[0] + INFO32[1] * TWO32);
+        rc = native.range_messages_into(db, sessionId, sidLen, RANGE, buf, buf.length, INFO);
+      }
+    } finally {
+      RANGE.cursor = null;
+    }
+    if (rc !== 0) throw lastError(op, rc);
+    const cursorLen = INFO32[3];
+    const cursor = cursorLen === 0 ? null : INFO.toString('base64url', PAGE_INFO_CURSOR, PAGE_INFO_CURSOR + cursorLen);
+    return { messages: decodeMessages(buf, INFO32[0] + INFO32[1] * TWO32, slowMessages), cursor };
   }
 
   /** Like rangeMessages() over one agent's messages across all sessions. */

@@ -33,10 +33,10 @@ test('every MessagePack shape decodes as msgpackr decodes it', () => {
   const records = [];
   for (let i = 0; i < 40; i++) records.push(record(i, i % 3 ? { agent_id: `agent-${i}`, in_reply_to: id(i + 1000), metadata } : {}));
   const data = packr.pack(records);
-  assert.deepEqual(decodeMessages(data, slowPage), slowPage(data));
+  assert.deepEqual(decodeMessages(data, data.length, slowPage), slowPage(data));
   const one = packr.pack(records[1]);
-  assert.deepEqual(decodeMessage(one, slowOne), slowOne(one));
-  const md = decodeMessages(data, slowPage)[1].metadata;
+  assert.deepEqual(decodeMessage(one, one.length, slowOne), slowOne(one));
+  const md = decodeMessages(data, data.length, slowPage)[1].metadata;
   assert.equal(md.__proto_.evil, true, 'renamed as msgpackr does');
   assert.equal(Object.getPrototypeOf(md), Object.prototype);
   assert.equal({}.evil, undefined);
@@ -44,10 +44,10 @@ test('every MessagePack shape decodes as msgpackr decodes it', () => {
 
 test('what it does not expect falls back to msgpackr', () => {
   const withDate = packr.pack([record(1, { metadata: { when: new Date(0) } })]); // msgpackr timestamp extension
-  assert.deepEqual(decodeMessages(withDate, slowPage), slowPage(withDate));
-  assert.ok(decodeMessages(withDate, slowPage)[0].metadata.when instanceof Date);
+  assert.deepEqual(decodeMessages(withDate, withDate.length, slowPage), slowPage(withDate));
+  assert.ok(decodeMessages(withDate, withDate.length, slowPage)[0].metadata.when instanceof Date);
   const truncated = packr.pack([record(1), record(2)]).subarray(0, 40);
-  assert.throws(() => decodeMessages(truncated, slowPage));
+  assert.throws(() => decodeMessages(truncated, truncated.length, slowPage));
 });
 
 test('pages read from a store match the msgpackr path', (t) => {
