@@ -170,3 +170,42 @@ fn bad_inputs_are_refused_with_reasons() {
     assert_eq!(e.kind, ErrorKind::InvalidUtf8);
     assert_eq!(s.stats().unwrap().template_versions, 0);
 }
+
+#[test]
+fn map_key_order_does_not_make_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    let with = |meta: Value| {
+        normalize_spec(&pack(&map(&[
+            ("id", "t".into()),
+            ("version", "1".into()),
+            ("template", "x".into()),
+            ("metadata", meta),
+        ])))
+        .unwrap()
+    };
+    let ab = map(&[
+        ("a", "a".into()),
+        ("b", map(&[("y", 1.into()), ("x", 2.into())])),
+    ]);
+    let ba = map(&[
+        ("b", map(&[("x", 2.into()), ("y", 1.into())])),
+        ("a", "a".into()),
+    ]);
+    assert_eq!(
+        s.put_template(&with(ab), false).unwrap(),
+        PutOutcome::Created
+    );
+    assert_eq!(
+        s.put_template(&with(ba), false).unwrap(),
+        PutOutcome::Unchanged
+    );
+    let stored = unpack(&s.get_template(b"t", None).unwrap());
+    let keys: Vec<_> = get(&stored, "metadata")
+        .as_map()
+        .unwrap()
+        .iter()
+        .map(|(k, _)| k.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(keys, ["a", "b"], "stored maps are sorted by key");
+}

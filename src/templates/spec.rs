@@ -24,6 +24,31 @@ fn s(v: &str) -> Value {
     Value::from(v)
 }
 
+/// Sorts every map's entries by key, recursively: maps are unordered, so the stored form (and
+/// the "identical content" test of a re-put) must not depend on the order a caller's language
+/// happened to iterate them in (Go randomizes it).
+fn canonical(v: Value) -> Value {
+    match v {
+        Value::Map(entries) => {
+            let mut entries: Vec<(Value, Value)> = entries
+                .into_iter()
+                .map(|(k, v)| (k, canonical(v)))
+                .collect();
+            entries.sort_by(|(a, _), (b, _)| key_bytes(a).cmp(key_bytes(b)));
+            Value::Map(entries)
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(canonical).collect()),
+        other => other,
+    }
+}
+
+fn key_bytes(k: &Value) -> &[u8] {
+    match k {
+        Value::String(s) => s.as_bytes(),
+        _ => &[],
+    }
+}
+
 impl TemplateSpec {
     /// Builds a spec from separate fields (the C struct path); inputs and metadata are
     /// MessagePack maps, empty meaning none.
@@ -35,8 +60,8 @@ impl TemplateSpec {
         inputs: &[u8],
         metadata: &[u8],
     ) -> Result<TemplateSpec> {
-        let inputs = normalize_inputs(&decode_map(inputs, "template inputs")?)?;
-        let metadata = decode_map(metadata, "template metadata")?;
+        let inputs = canonical(normalize_inputs(&decode_map(inputs, "template inputs")?)?);
+        let metadata = canonical(decode_map(metadata, "template metadata")?);
         Ok(TemplateSpec {
             id: id.to_owned(),
             version: version
@@ -118,14 +143,14 @@ pub fn normalize_spec(bytes: &[u8]) -> Result<TemplateSpec> {
         None | Some(Value::Nil) => Value::Map(Vec::new()),
         Some(v) => {
             check_map(v, "template inputs")?;
-            normalize_inputs(v)?
+            canonical(normalize_inputs(v)?)
         }
     };
     let metadata = match field(&map, "metadata") {
         None | Some(Value::Nil) => Value::Map(Vec::new()),
         Some(v) => {
             check_map(v, "template metadata")?;
-            v.clone()
+            canonical(v.clone())
         }
     };
     Ok(TemplateSpec {
