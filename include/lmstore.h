@@ -16,6 +16,15 @@
  *    hop between OS threads (LMDB runs with MDB_NOTLS and no transaction outlives a call).
  *  - Records (templates, messages, sessions) are MessagePack maps with string keys; times are
  *    int64 microseconds since the Unix epoch; message ids are 16-byte UUIDs.
+ *  - Why MessagePack bytes rather than C structs: a read returns the record exactly as stored,
+ *    without decoding it (measured: decoding a 438-byte template into a struct costs more than
+ *    the whole LMDB read), a page of messages crosses in one call as one array, and Go and
+ *    Node decode with their own fast MessagePack libraries. C callers who prefer fields use
+ *    lms_put_template_fields(), lms_append_messages() (structs in) and lms_template_decode(),
+ *    lms_messages_decode() (views out). docs/format.md describes every record.
+ *  - Reads come in two forms: one that allocates the result (free it as above) and an _into
+ *    form that writes into a caller-owned buffer and returns LMS_BUFFER_TOO_SMALL with the
+ *    size needed when it does not fit.
  *  - Status codes are never renumbered; new ones may be added, so treat unknown codes as errors.
  */
 
