@@ -15,9 +15,11 @@
 //!   LMSTORE_BENCH_ONLY      comma-separated subset of batch,range,single (range needs batch)
 //! Stores live in a temporary directory under TMPDIR (default /tmp), removed at the end.
 
+mod common;
+
+use common::*;
 use lmdb_master_sys as ffi;
 use lmstore::capi::*;
-use std::ffi::CStr;
 use std::hint::black_box;
 use std::path::Path;
 use std::ptr;
@@ -34,84 +36,32 @@ struct Config {
     ranges: usize,
     single: usize,
     threads: usize,
-    rounds: usize,
-    smoke: bool,
-    only: Option<Vec<String>>,
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+    run: Run,
 }
 
 impl Config {
     fn from_env() -> Config {
-        let raw = std::env::var("LMSTORE_BENCH_SCALE").unwrap_or_default();
-        let smoke = raw.trim() == "smoke";
-        let scale: f64 = if smoke {
-            0.02
-        } else {
-            raw.trim().parse().unwrap_or(1.0)
-        };
-        let scaled = |n: f64, min: usize| ((n * scale) as usize).max(min);
+        let run = Run::from_env(0.02);
         let per_session = env_usize("LMSTORE_BENCH_MESSAGES")
-            .unwrap_or(scaled(10_000.0, 60))
+            .unwrap_or(run.scaled(10_000.0, 60))
             .max(60);
         Config {
             sessions: env_usize("LMSTORE_BENCH_SESSIONS")
-                .unwrap_or(if smoke { 4 } else { 100 })
+                .unwrap_or(if run.smoke { 4 } else { 100 })
                 .max(1),
             per_session,
             batch: env_usize("LMSTORE_BENCH_BATCH")
                 .unwrap_or(1000)
                 .clamp(1, per_session),
             ranges: env_usize("LMSTORE_BENCH_RANGES")
-                .unwrap_or(scaled(20_000.0, 20))
+                .unwrap_or(run.scaled(20_000.0, 20))
                 .max(10),
             single: env_usize("LMSTORE_BENCH_SINGLE")
-                .unwrap_or(scaled(2_000.0, 16))
+                .unwrap_or(run.scaled(2_000.0, 16))
                 .max(16),
             threads: env_usize("LMSTORE_BENCH_THREADS").unwrap_or(8).max(2),
-            rounds: env_usize("LMSTORE_BENCH_ROUNDS")
-                .unwrap_or(if smoke { 1 } else { 5 })
-                .max(1),
-            smoke,
-            only: std::env::var("LMSTORE_BENCH_ONLY")
-                .ok()
-                .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect()),
+            run,
         }
-    }
-
-    fn runs(&self, part: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|o| o.iter().any(|m| m == part))
-    }
-}
-
-/// xorshift64*: deterministic, dependency-free randomness.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
     }
 }
 
@@ -120,40 +70,6 @@ fn now_micros() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_micros() as i64)
         .unwrap_or(0)
-}
-
-fn last_error() -> String {
-    // SAFETY: lms_last_error never returns NULL and the string stays valid until the next call.
-    unsafe { CStr::from_ptr(lms_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn lms_check(rc: i32, what: &str) {
-    assert_eq!(rc, LMS_OK, "{what} failed ({rc}): {}", last_error());
-}
-
-fn mdb_check(rc: i32, what: &str) {
-    if rc != 0 {
-        // SAFETY: mdb_strerror returns a static string for any code.
-        let msg = unsafe { CStr::from_ptr(ffi::mdb_strerror(rc)) };
-        panic!("{what} failed ({rc}): {}", msg.to_string_lossy());
-    }
-}
-
-fn val(b: &[u8]) -> ffi::MDB_val {
-    ffi::MDB_val {
-        mv_size: b.len(),
-        mv_data: b.as_ptr() as *mut libc::c_void,
-    }
-}
-
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "NOT met"
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -744,7 +660,7 @@ fn batched(cfg: &Config, d: &Data, dir: &Path) -> Stores {
                 .map(move |s| (s, k * cfg.batch, ((k + 1) * cfg.batch).min(cfg.per_session)))
         })
         .collect();
-    let rounds = cfg.rounds.min(batches.len());
+    let rounds = cfg.run.rounds.min(batches.len());
     let per_round = batches.len().div_ceil(rounds);
     let (mut t_abi, mut t_abi_ns, mut t_raw, mut t_raw_ns, mut t_sql) =
         (vec![], vec![], vec![], vec![], vec![]);
@@ -953,7 +869,7 @@ fn ranges(cfg: &Config, d: &Data, dir: &Path, stores: &Stores) {
         assert_eq!(got, n * limit, "every query returns a full page");
         t.elapsed().as_secs_f64() * 1e6 / n as f64
     };
-    for _ in 0..cfg.rounds {
+    for _ in 0..cfg.run.rounds {
         t_raw.push(us_per(cfg.ranges, &mut |i| {
             let (s, end) = queries[i];
             stores
@@ -1095,7 +1011,7 @@ fn single(cfg: &Config, d: &Data, dir: &Path) {
     };
     let (mut a1, mut a8, mut r1, mut r8, mut s1, mut s8) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for _ in 0..cfg.rounds {
+    for _ in 0..cfg.run.rounds {
         a1.push(one(&abi_insert));
         a8.push(concurrent(th, cfg.single, &abi_insert));
         r1.push(one(&raw_insert));
@@ -1173,8 +1089,8 @@ fn main() {
         cfg.sessions,
         cfg.per_session,
         cfg.batch,
-        cfg.rounds,
-        if cfg.smoke {
+        cfg.run.rounds,
+        if cfg.run.smoke {
             " (SMOKE RUN: numbers are meaningless)"
         } else {
             ""
@@ -1182,18 +1098,18 @@ fn main() {
     );
     let d = Data::new(cfg.sessions);
     let started = Instant::now();
-    if cfg.runs("batch") || cfg.runs("range") {
+    if cfg.run.runs("batch") || cfg.run.runs("range") {
         let stores = batched(&cfg, &d, tmp.path());
-        if cfg.runs("range") {
+        if cfg.run.runs("range") {
             ranges(&cfg, &d, tmp.path(), &stores);
         }
     }
-    if cfg.runs("single") {
+    if cfg.run.runs("single") {
         single(&cfg, &d, tmp.path());
     }
     println!();
     println!("  total time {:.0} s", started.elapsed().as_secs_f64());
-    if cfg.smoke {
+    if cfg.run.smoke {
         println!("  (smoke run: tiny sizes, the figures above prove only that the bench runs)");
     }
     tmp.close().expect("remove tempdir");

@@ -11,10 +11,12 @@
 //!                            profiling one path with perf; ratios need raw, abi and sqlite)
 //! Stores live in a temporary directory under TMPDIR (default /tmp), removed at the end.
 
+mod common;
+
+use common::*;
 use lmdb_master_sys as ffi;
 use lmstore::capi::*;
 use rmpv::Value;
-use std::ffi::CStr;
 use std::hint::black_box;
 use std::ptr;
 use std::time::Instant;
@@ -25,95 +27,17 @@ use std::time::Instant;
 struct Config {
     templates: usize,
     ops: usize,
-    rounds: usize,
-    smoke: bool,
-    only: Option<Vec<String>>,
-}
-
-fn env_usize(name: &str) -> Option<usize> {
-    std::env::var(name).ok().and_then(|v| v.trim().parse().ok())
+    run: Run,
 }
 
 impl Config {
     fn from_env() -> Config {
-        let raw = std::env::var("LMSTORE_BENCH_SCALE").unwrap_or_default();
-        let smoke = raw.trim() == "smoke";
-        let scale: f64 = if smoke {
-            0.01
-        } else {
-            raw.trim().parse().unwrap_or(1.0)
-        };
-        let scaled = |n: f64, min: usize| ((n * scale) as usize).max(min);
+        let run = Run::from_env(0.01);
         Config {
-            templates: env_usize("LMSTORE_BENCH_TEMPLATES").unwrap_or(scaled(10_000.0, 10)),
-            ops: env_usize("LMSTORE_BENCH_OPS").unwrap_or(scaled(1_000_000.0, 100)),
-            rounds: env_usize("LMSTORE_BENCH_ROUNDS")
-                .unwrap_or(if smoke { 1 } else { 5 })
-                .max(1),
-            smoke,
-            only: std::env::var("LMSTORE_BENCH_ONLY")
-                .ok()
-                .map(|v| v.split(',').map(|s| s.trim().to_owned()).collect()),
+            templates: env_usize("LMSTORE_BENCH_TEMPLATES").unwrap_or(run.scaled(10_000.0, 10)),
+            ops: env_usize("LMSTORE_BENCH_OPS").unwrap_or(run.scaled(1_000_000.0, 100)),
+            run,
         }
-    }
-
-    fn runs(&self, method: &str) -> bool {
-        self.only
-            .as_ref()
-            .is_none_or(|o| o.iter().any(|m| m == method))
-    }
-}
-
-/// xorshift64*: deterministic, dependency-free randomness for the access pattern.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    if v.is_empty() {
-        return f64::NAN;
-    }
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-fn last_error() -> String {
-    // SAFETY: lms_last_error never returns NULL and the string stays valid until the next call.
-    unsafe { CStr::from_ptr(lms_last_error()) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn lms_check(rc: i32, what: &str) {
-    assert_eq!(rc, LMS_OK, "{what} failed ({rc}): {}", last_error());
-}
-
-fn mdb_check(rc: i32, what: &str) {
-    if rc != 0 {
-        // SAFETY: mdb_strerror returns a static string for any code.
-        let msg = unsafe { CStr::from_ptr(ffi::mdb_strerror(rc)) };
-        panic!("{what} failed ({rc}): {}", msg.to_string_lossy());
-    }
-}
-
-fn val(b: &[u8]) -> ffi::MDB_val {
-    ffi::MDB_val {
-        mv_size: b.len(),
-        mv_data: b.as_ptr() as *mut libc::c_void,
     }
 }
 
@@ -451,14 +375,6 @@ fn open_sqlite(path: &std::path::Path, records: &[(Vec<u8>, Vec<u8>)]) -> rusqli
 
 // ---------------------------------------------------------------------------------------------
 
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "NOT met"
-    }
-}
-
 fn main() {
     let cfg = Config::from_env();
     let tmp = tempfile::Builder::new()
@@ -470,8 +386,8 @@ fn main() {
         "  {} templates, {} random gets per round and method, median of {} round(s){}",
         cfg.templates,
         cfg.ops,
-        cfg.rounds,
-        if cfg.smoke {
+        cfg.run.rounds,
+        if cfg.run.smoke {
             " (SMOKE RUN: numbers are meaningless)"
         } else {
             ""
@@ -524,27 +440,27 @@ fn main() {
     let (mut t_abi, mut t_abi_v, mut t_raw, mut t_sql, mut t_dec, mut t_typed) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     // Methods alternate inside each round, so drift (other load, CPU frequency) hits all alike.
-    for _ in 0..cfg.rounds {
-        if cfg.runs("raw") {
+    for _ in 0..cfg.run.rounds {
+        if cfg.run.runs("raw") {
             t_raw.push(time_us(cfg.ops, |i| {
                 black_box(raw.get(ids[i]));
             }));
         }
-        if cfg.runs("abi") {
+        if cfg.run.runs("abi") {
             t_abi.push(time_us(cfg.ops, |i| {
                 abi.get(ids[i], None, |b| {
                     black_box(b);
                 });
             }));
         }
-        if cfg.runs("abi_version") {
+        if cfg.run.runs("abi_version") {
             t_abi_v.push(time_us(cfg.ops, |i| {
                 abi.get(ids[i], Some(version), |b| {
                     black_box(b);
                 });
             }));
         }
-        if cfg.runs("sqlite") {
+        if cfg.run.runs("sqlite") {
             t_sql.push(time_us(sql_ops, |i| {
                 let id = std::str::from_utf8(ids[i]).unwrap();
                 let mut rows = stmt.query([id]).unwrap();
@@ -553,7 +469,7 @@ fn main() {
                 black_box(v.to_vec());
             }));
         }
-        if cfg.runs("decode") {
+        if cfg.run.runs("decode") {
             t_typed.push(time_us(dec_ops, |i| {
                 black_box(decode_typed(&records[order[i]].1));
             }));
@@ -620,7 +536,7 @@ fn main() {
         );
     }
     println!("  reference on this machine: raw 0.38-0.44 µs, SQLite 3.3-3.6 µs, decode ~0.7 µs");
-    if cfg.smoke {
+    if cfg.run.smoke {
         println!("  (smoke run: tiny sizes, the figures above prove only that the bench runs)");
     }
     drop(stmt);

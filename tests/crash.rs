@@ -4,10 +4,10 @@
 
 mod common;
 use common::*;
-use lmstore::conversations::{NewMessage, RangeQuery};
+use lmstore::conversations::NewMessage;
 use lmstore::{OpenOptions, Store};
 use std::io::{BufRead, BufReader, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -84,13 +84,10 @@ fn acknowledged_appends_survive_kill_9() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(50);
     let dir = tempfile::tempdir().unwrap();
-    let exe = std::env::current_exe().unwrap();
     let mut acked: Vec<(u8, Vec<u8>)> = Vec::new();
     let mut seed = 0x2545_f491_4f6c_dd1du64;
     for round in 0..kills {
-        let mut child = Command::new(&exe)
-            .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
-            .env(CHILD_ENV, dir.path())
+        let mut child = child_test("crash_child", CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -132,23 +129,10 @@ fn acknowledged_appends_survive_kill_9() {
     let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
     for t in 0..2u8 {
         let session = format!("s{t}");
-        let mut stored = Vec::new();
-        let mut cursor: Option<Vec<u8>> = None;
-        loop {
-            let q = RangeQuery {
-                limit: 1000,
-                cursor: cursor.as_deref(),
-                ..Default::default()
-            };
-            let page = store.range_messages(session.as_bytes(), &q).unwrap();
-            for m in unpack(page.bytes()).as_array().unwrap() {
-                stored.push(get(m, "id").as_slice().unwrap().to_vec());
-            }
-            match page.next {
-                Some(c) => cursor = Some(c),
-                None => break,
-            }
-        }
+        let stored: Vec<Vec<u8>> = all_messages(&store, &session, 1000, false)
+            .iter()
+            .map(|m| get(m, "id").as_slice().unwrap().to_vec())
+            .collect();
         let mine: Vec<_> = acked
             .iter()
             .filter(|(w, _)| *w == t)

@@ -257,9 +257,7 @@ fn map_grown_by_another_process_is_adopted() {
     )
     .unwrap();
     s.append_messages(vec![big_message("parent", 1)]).unwrap();
-    let status = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "grow_child", "--test-threads=1"])
-        .env(GROW_CHILD_ENV, dir.path())
+    let status = child_test("grow_child", GROW_CHILD_ENV, dir.path())
         .stdout(std::process::Stdio::null())
         .status()
         .unwrap();

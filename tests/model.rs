@@ -2,10 +2,10 @@
 //! must always equal what the model says, and every index must stay consistent.
 
 mod common;
-use common::{get, map, pack, unpack};
+use common::{all_messages, get, map, open_no_sync, pack, unpack};
 use lmstore::conversations::{NewMessage, RangeQuery};
 use lmstore::templates::{normalize_spec, PutOutcome};
-use lmstore::{ErrorKind, OpenOptions, Store};
+use lmstore::ErrorKind;
 use std::collections::BTreeMap;
 
 struct Rng(u64);
@@ -30,15 +30,7 @@ struct TemplateModel {
 #[test]
 fn templates_match_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    // durability has its own test (crash.rs); here thousands of commits should not each fsync
-    let s = Store::open(
-        dir.path(),
-        OpenOptions {
-            no_sync: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = open_no_sync(&dir);
     let mut m = TemplateModel::default();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     for step in 0..3000 {
@@ -149,15 +141,7 @@ fn templates_match_the_model() {
 #[test]
 fn messages_match_the_model() {
     let dir = tempfile::tempdir().unwrap();
-    // durability has its own test (crash.rs); here thousands of commits should not each fsync
-    let s = Store::open(
-        dir.path(),
-        OpenOptions {
-            no_sync: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let s = open_no_sync(&dir);
     // session -> (ts, id, content), kept sorted by (ts, id)
     let mut model: BTreeMap<String, Vec<(i64, [u8; 16], String)>> = BTreeMap::new();
     let mut rng = Rng(0xdead_beef_cafe_f00d);
@@ -218,24 +202,10 @@ fn messages_match_the_model() {
             _ => {
                 let limit = 1 + rng.below(7) as u32;
                 let reverse = rng.below(2) == 0;
-                let mut got = Vec::new();
-                let mut cursor: Option<Vec<u8>> = None;
-                loop {
-                    let q = RangeQuery {
-                        limit,
-                        reverse,
-                        cursor: cursor.as_deref(),
-                        ..Default::default()
-                    };
-                    let page = s.range_messages(session.as_bytes(), &q).unwrap();
-                    for m in unpack(page.bytes()).as_array().unwrap() {
-                        got.push(get(m, "content").as_str().unwrap().to_owned());
-                    }
-                    match page.next {
-                        Some(c) => cursor = Some(c),
-                        None => break,
-                    }
-                }
+                let got: Vec<String> = all_messages(&s, &session, limit, reverse)
+                    .iter()
+                    .map(|m| get(m, "content").as_str().unwrap().to_owned())
+                    .collect();
                 let mut want: Vec<String> = model
                     .get(&session)
                     .map(|e| e.iter().map(|(_, _, c)| c.clone()).collect())
