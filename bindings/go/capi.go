@@ -69,6 +69,10 @@ package lmstore
 #cgo nocallback lmsgo_delete_session
 #cgo noescape lmsgo_copy_free
 #cgo nocallback lmsgo_copy_free
+#cgo noescape lmsgo_get_template_into
+#cgo nocallback lmsgo_get_template_into
+#cgo noescape lmsgo_range_into
+#cgo nocallback lmsgo_range_into
 
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +167,31 @@ static int lmsgo_get_template(lms_db *db, const char *id, size_t id_len, const c
 	                  : lms_get_template(db, id, id_len, ver, ver_len, &out, &out_len);
 	if (rc == LMS_OK) lmsgo_take(out, out_len, buf, cap, res);
 	return lmsgo_finish(rc, res);
+}
+
+// The *_into shims have the library write straight into a Go buffer: one crossing, no
+// allocation or free on the C side. On LMS_BUFFER_TOO_SMALL res->len is the size needed.
+static int lmsgo_get_template_into(lms_db *db, const char *id, size_t id_len, const char *ver,
+		size_t ver_len, uint8_t *buf, size_t cap, lmsgo_res *res) {
+	size_t n = 0;
+	int rc = lms_get_template_into(db, id, id_len, ver, ver_len, buf, cap, &n);
+	res->len = n;
+	return lmsgo_finish(rc, res);
+}
+
+// The page's length, count and cursor land in *info (Go memory), the error text in *res.
+static int lmsgo_range_into(lms_db *db, const char *name, size_t name_len, int64_t start_ts,
+		int64_t end_ts, uint32_t limit, uint32_t flags, const uint8_t *cursor, size_t cursor_len,
+		uint8_t *buf, size_t cap, lms_page_info *info, lmsgo_res *res) {
+	lms_range r;
+	memset(&r, 0, sizeof r);
+	r.start_ts = start_ts;
+	r.end_ts = end_ts;
+	r.limit = limit;
+	r.flags = flags;
+	r.cursor = cursor;
+	r.cursor_len = cursor_len;
+	return lmsgo_finish(lms_range_messages_into(db, name, name_len, &r, buf, cap, info), res);
 }
 
 static int lmsgo_list_templates(lms_db *db, const char *prefix, size_t prefix_len, const char *after,
@@ -459,6 +488,57 @@ func cGetTemplate(h unsafe.Pointer, id, version string, byAlias bool, buf []byte
 		alias = 1
 	}
 	return finish(C.lmsgo_get_template(dbp(h), ip, il, vp, vl, alias, bp, bl, &res), &res, buf)
+}
+
+const codeBufferTooSmall = C.LMS_BUFFER_TOO_SMALL
+
+// cGetTemplateInto reads the template record into buf. On success data is buf[:len]; on
+// LMS_BUFFER_TOO_SMALL, n is the size needed.
+func cGetTemplateInto(h unsafe.Pointer, id, version string, buf []byte) callResult {
+	var res C.lmsgo_res
+	ip, il := str(id)
+	vp, vl := str(version)
+	bp, bl := scratch(buf)
+	rc := C.lmsgo_get_template_into(dbp(h), ip, il, vp, vl, bp, bl, &res)
+	return finishInto(rc, &res, buf, int(res.len), 0, nil)
+}
+
+// cRangeInto reads one page of a session's messages into buf, like cGetTemplateInto.
+func cRangeInto(h unsafe.Pointer, name string, start, end int64, limit, flags uint32, cursor, buf []byte) callResult {
+	var res C.lmsgo_res
+	var info C.lms_page_info
+	np, nl := str(name)
+	cp, cl := bin(cursor)
+	bp, bl := scratch(buf)
+	rc := C.lmsgo_range_into(dbp(h), np, nl, C.int64_t(start), C.int64_t(end), C.uint32_t(limit),
+		C.uint32_t(flags), cp, cl, bp, bl, &info, &res)
+	var next []byte
+	if rc == C.LMS_OK && info.cursor_len > 0 {
+		next = unsafe.Slice((*byte)(unsafe.Pointer(&info.cursor[0])), int(info.cursor_len))
+	}
+	return finishInto(rc, &res, buf, int(info.len), uint32(info.count), next)
+}
+
+func finishInto(rc C.int, res *C.lmsgo_res, buf []byte, n int, count uint32, cursor []byte) callResult {
+	out := callResult{code: int(rc), count: count}
+	switch {
+	case rc == C.LMS_OK:
+		if n > cap(buf) {
+			// The library never writes more than it was given room for; this would be a bug.
+			out.code, out.msg = int(C.LMS_INTERNAL), "the library reported more bytes than the buffer holds"
+			return out
+		}
+		out.data = buf[:n]
+		if len(cursor) > 0 {
+			out.cursor = append([]byte(nil), cursor...) // copied: it lives on this stack frame
+		}
+	case rc == C.LMS_BUFFER_TOO_SMALL:
+		out.n = uint64(n)
+		out.msg = C.GoStringN(&res.err[0], C.int(res.err_len))
+	default:
+		out.msg = C.GoStringN(&res.err[0], C.int(res.err_len))
+	}
+	return out
 }
 
 func cListTemplates(h unsafe.Pointer, prefix, after string, limit uint32, buf []byte) callResult {

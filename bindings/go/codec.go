@@ -18,9 +18,53 @@ import (
 
 var errShort = errors.New("truncated MessagePack")
 
+// reader is a cursor over one MessagePack buffer. Strings are copied out (the buffers are
+// pooled and reused), but short ones go through a small intern table first: a page of 50
+// messages then allocates "user", "assistant", "tokens" or the session id once, not 50 times.
+// Interning is invisible to callers (Go strings are immutable) and keeps nothing alive beyond
+// the strings the results hold anyway.
 type reader struct {
 	b []byte
 	i int
+
+	strs    [internSlots]string // direct-mapped: short strings seen in this decode
+	session string              // the last session_id, usually every record's
+	agent   string              // the last agent_id
+}
+
+const (
+	internMax   = 32 // longer strings are always copied
+	internSlots = 32 // a power of two
+)
+
+// intern returns b as a string, reusing an equal short string seen before in this decode.
+func (r *reader) intern(b []byte) string {
+	n := len(b)
+	switch {
+	case n == 0:
+		return ""
+	case n > internMax:
+		return string(b)
+	}
+	h := (uint(n)*131 + uint(b[0])*31 + uint(b[n-1])*7 + uint(b[n>>1])) & (internSlots - 1)
+	if s := r.strs[h]; s == string(b) { // compares without allocating
+		return s
+	}
+	s := string(b)
+	r.strs[h] = s
+	return s
+}
+
+// sticky returns b as a string, reusing *last when equal (a page's records usually share
+// their session id); long values are never interned.
+func sticky(last *string, b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if *last != string(b) {
+		*last = string(b)
+	}
+	return *last
 }
 
 func (r *reader) byte() (byte, error) {
@@ -136,12 +180,17 @@ func (r *reader) rawStr() ([]byte, error) {
 	return r.take(int(n))
 }
 
+// str copies a string out: results are decoded from pooled buffers that are reused, so
+// nothing returned may point into them.
 func (r *reader) str() (string, error) {
-	// Copies: results are decoded from a scratch buffer that is reused. (Strings pointing
-	// into one private copy of a page were measured: fewer allocations, no faster, and one
-	// kept message would pin the whole page.)
 	b, err := r.rawStr()
 	return string(b), err
+}
+
+// shortStr is str for values that repeat (roles, keys, input types): see intern.
+func (r *reader) shortStr() (string, error) {
+	b, err := r.rawStr()
+	return r.intern(b), err
 }
 
 // id16 reads a 16-byte id (bin 16); nil gives the zero ID.
@@ -215,87 +264,81 @@ func (r *reader) bool() (bool, error) {
 	return false, fmt.Errorf("expected a boolean, got 0x%02x", c)
 }
 
-// skip steps over one value of any type.
+// skip steps over one value of any type. It loops rather than recurses, so no nesting depth
+// in malformed input can exhaust the stack; every value consumes at least one byte, so a
+// bogus count ends in errShort.
 func (r *reader) skip() error {
-	c, err := r.byte()
-	if err != nil {
-		return err
-	}
-	n, items := 0, 0 // bytes of payload, nested values to skip
-	switch {
-	case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-	case c&0xf0 == 0x80:
-		items = 2 * int(c&0x0f)
-	case c&0xf0 == 0x90:
-		items = int(c & 0x0f)
-	case c&0xe0 == 0xa0:
-		n = int(c & 0x1f)
-	default:
-		var l uint64
-		switch c {
-		case 0xc4, 0xd9, 0xcc, 0xd0:
-			n = 1
-		case 0xc5, 0xda, 0xcd, 0xd1, 0xd4:
-			n = 2
-		case 0xca, 0xce, 0xd2:
-			n = 4
-		case 0xcb, 0xcf, 0xd3:
-			n = 8
-		case 0xd5:
-			n = 3
-		case 0xd6:
-			n = 5
-		case 0xd7:
-			n = 9
-		case 0xd8:
-			n = 17
-		case 0xc6, 0xdb:
-			l, err = r.uintN(4)
-			n = int(l)
-		case 0xc7: // ext 8: len, type
-			l, err = r.uintN(1)
-			n = int(l) + 1
-		case 0xc8:
-			l, err = r.uintN(2)
-			n = int(l) + 1
-		case 0xc9:
-			l, err = r.uintN(4)
-			n = int(l) + 1
-		case 0xdc:
-			l, err = r.uintN(2)
-			items = int(l)
-		case 0xdd:
-			l, err = r.uintN(4)
-			items = int(l)
-		case 0xde:
-			l, err = r.uintN(2)
-			items = 2 * int(l)
-		case 0xdf:
-			l, err = r.uintN(4)
-			items = 2 * int(l)
+	for pending := 1; pending > 0; pending-- {
+		c, err := r.byte()
+		if err != nil {
+			return err
+		}
+		n := 0 // bytes of payload
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		case c&0xf0 == 0x80:
+			pending += 2 * int(c&0x0f)
+		case c&0xf0 == 0x90:
+			pending += int(c & 0x0f)
+		case c&0xe0 == 0xa0:
+			n = int(c & 0x1f)
 		default:
-			return fmt.Errorf("invalid MessagePack code 0x%02x", c)
+			var l uint64
+			switch c {
+			case 0xcc, 0xd0:
+				n = 1
+			case 0xcd, 0xd1, 0xd4:
+				n = 2
+			case 0xca, 0xce, 0xd2:
+				n = 4
+			case 0xcb, 0xcf, 0xd3:
+				n = 8
+			case 0xd5:
+				n = 3
+			case 0xd6:
+				n = 5
+			case 0xd7:
+				n = 9
+			case 0xd8:
+				n = 17
+			case 0xc4, 0xd9: // bin 8, str 8
+				l, err = r.uintN(1)
+				n = int(l)
+			case 0xc5, 0xda:
+				l, err = r.uintN(2)
+				n = int(l)
+			case 0xc6, 0xdb:
+				l, err = r.uintN(4)
+				n = int(l)
+			case 0xc7: // ext 8: length, then type
+				l, err = r.uintN(1)
+				n = int(l) + 1
+			case 0xc8:
+				l, err = r.uintN(2)
+				n = int(l) + 1
+			case 0xc9:
+				l, err = r.uintN(4)
+				n = int(l) + 1
+			case 0xdc:
+				l, err = r.uintN(2)
+				pending += int(l)
+			case 0xdd:
+				l, err = r.uintN(4)
+				pending += int(l)
+			case 0xde:
+				l, err = r.uintN(2)
+				pending += 2 * int(l)
+			case 0xdf:
+				l, err = r.uintN(4)
+				pending += 2 * int(l)
+			default:
+				return fmt.Errorf("invalid MessagePack code 0x%02x", c)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		// Length-prefixed strings and bins: the length was read, the payload follows.
-		if c == 0xc4 || c == 0xd9 {
-			l, err = r.uintN(1)
-			n = int(l)
-		} else if c == 0xc5 || c == 0xda {
-			l, err = r.uintN(2)
-			n = int(l)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if _, err := r.take(n); err != nil {
-		return err
-	}
-	for ; items > 0; items-- {
-		if err := r.skip(); err != nil {
+		if _, err := r.take(n); err != nil {
 			return err
 		}
 	}
@@ -388,7 +431,7 @@ func (r *reader) value(depth int) (any, error) {
 		u, err := r.uintN(8)
 		return math.Float64frombits(u), err
 	case c&0xe0 == 0xa0 || c == 0xd9 || c == 0xda || c == 0xdb:
-		return r.str()
+		return r.shortStr()
 	case c == 0xc4 || c == 0xc5 || c == 0xc6:
 		b, err := r.rawStr()
 		return bytes.Clone(b), err
@@ -425,7 +468,7 @@ func (r *reader) value(depth int) (any, error) {
 				r.i = start
 				return r.library()
 			}
-			k, err := r.str()
+			k, err := r.shortStr()
 			if err != nil {
 				return nil, err
 			}
@@ -581,11 +624,22 @@ func fromMicros(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// scratch buffers receive results from C; decoded values copy out of them, so they are reused.
-const scratchSize = 64 << 10
+// Scratch buffers receive results from C; decoded values copy out of them, so they are
+// reused. A buffer grown for a large result goes back to the pool unless it is huge.
+const (
+	scratchSize    = 64 << 10
+	maxPooledBytes = 1 << 20
+)
 
 var scratchPool = sync.Pool{New: func() any { b := make([]byte, scratchSize); return &b }}
 
 func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
 
-func putScratch(b *[]byte) { scratchPool.Put(b) }
+func putScratch(b *[]byte) {
+	if cap(*b) <= maxPooledBytes {
+		scratchPool.Put(b)
+	}
+}
+
+// growTo is the size of a buffer for a result of n bytes, with room for it to grow a little.
+func growTo(n int) int { return n + n/8 + 1024 }

@@ -26,6 +26,9 @@ const (
 	CodeBadCursor       Code = 12
 	CodeReadOnly        Code = 13
 	CodeTooLarge        Code = 14
+	// CodeBufferTooSmall: a caller-provided buffer was too small. The package grows its
+	// buffers and retries, so this never reaches callers of its methods.
+	CodeBufferTooSmall Code = 15
 
 	// CodeClosed is the binding's own: the DB was closed. The C library never sees the call.
 	CodeClosed Code = -1
@@ -76,6 +79,9 @@ var (
 	ErrReadOnly = errors.New("lmstore: read-only")
 	// ErrTooLarge: a value is larger than the map could hold even at its growth cap.
 	ErrTooLarge = errors.New("lmstore: too large")
+	// ErrBufferTooSmall: a result did not fit a caller-provided buffer. Methods of this package
+	// grow their buffers and retry instead of returning it.
+	ErrBufferTooSmall = errors.New("lmstore: buffer too small")
 )
 
 // ErrClosed is returned by every call on a DB after Close.
@@ -96,6 +102,7 @@ var sentinels = map[Code]error{
 	CodeBadCursor:       ErrBadCursor,
 	CodeReadOnly:        ErrReadOnly,
 	CodeTooLarge:        ErrTooLarge,
+	CodeBufferTooSmall:  ErrBufferTooSmall,
 	CodeClosed:          ErrClosed,
 }
 

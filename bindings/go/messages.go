@@ -140,15 +140,19 @@ func (m *Message) decode(r *reader) error {
 		case "id":
 			m.ID, err = r.id16()
 		case "session_id":
-			m.SessionID, err = r.str()
+			var b []byte
+			b, err = r.rawStr()
+			m.SessionID = sticky(&r.session, b)
 		case "ts":
 			var us int64
 			us, err = r.int()
 			m.Time = fromMicros(us)
 		case "role":
-			m.Role, err = r.str()
+			m.Role, err = r.shortStr()
 		case "agent_id":
-			m.AgentID, err = r.str()
+			var b []byte
+			b, err = r.rawStr()
+			m.AgentID = sticky(&r.agent, b)
 		case "content":
 			m.Content, err = r.str()
 		case "in_reply_to":
@@ -173,15 +177,43 @@ func (m *Message) decode(r *reader) error {
 	return nil
 }
 
-// decodeMessages decodes a page (a MessagePack array of message records).
-func decodeMessages(data []byte, count uint32) ([]Message, error) {
+// A MessageDecoder decodes message records one after another the way a page is decoded:
+// short strings that repeat from record to record (roles, metadata keys, the session id) are
+// allocated once and shared. Use it to decode records kept elsewhere (a cache, another store)
+// with the same code as this package. The zero value is ready to use; a MessageDecoder is not
+// safe for concurrent use. Decoded values never point into the input.
+type MessageDecoder struct {
+	r reader
+}
+
+// Decode decodes one message record into *m. Unknown keys are skipped; malformed input is an
+// error, never a panic.
+func (d *MessageDecoder) Decode(record []byte, m *Message) error {
+	d.r.b, d.r.i = record, 0
+	err := m.decode(&d.r)
+	d.r.b = nil
+	return err
+}
+
+// DecodeMessagePage decodes a page as the store returns it (a MessagePack array of message
+// records), e.g. RawPage.Data from RangeMessagesRaw.
+func DecodeMessagePage(page []byte) ([]Message, error) {
+	return decodeMessages(page, -1)
+}
+
+// decodeMessages decodes a page (a MessagePack array of message records); count, unless
+// negative, is how many records the library said it holds.
+func decodeMessages(data []byte, count int) ([]Message, error) {
 	r := &reader{b: data}
 	n, err := r.arrayLen()
 	if err != nil {
 		return nil, err
 	}
-	if n != int(count) {
+	if count >= 0 && n != count {
 		return nil, fmt.Errorf("page holds %d records, the library said %d", n, count)
+	}
+	if n > len(data)-r.i {
+		return nil, errShort // every record takes at least one byte
 	}
 	out := make([]Message, n)
 	for i := range out {
@@ -271,13 +303,51 @@ func (db *DB) rangePage(op string, agent bool, name string, o *RangeOptions) (Me
 	if err != nil {
 		return page, err
 	}
-	err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-		return cRange(h, agent, name, start, end, limit, flags, o.Cursor)
-	}, func(r *callResult) error {
+	decode := func(r *callResult) error {
 		page.Next = r.cursor
-		page.Messages, err = decodeMessages(r.data, r.count)
+		var err error
+		page.Messages, err = decodeMessages(r.data, int(r.count))
 		return err
+	}
+	if agent { // the ABI has no _into variant for agent ranges: decode from library memory
+		err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
+			return cRange(h, agent, name, start, end, limit, flags, o.Cursor)
+		}, decode)
+	} else {
+		err = db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
+			return cRangeInto(h, name, start, end, limit, flags, o.Cursor, buf)
+		}, decode)
+	}
+	return page, err
+}
+
+// RawPage is one page of records as the store returns it, undecoded.
+type RawPage struct {
+	// Data is a MessagePack array of Count records (docs/format.md); decode it with
+	// DecodeMessagePage, or one record at a time with a MessageDecoder.
+	Data  []byte
+	Count int
+	// Next resumes after the last record of this page; nil when this is the last page.
+	Next Cursor
+}
+
+// RangeMessagesRaw is RangeMessages without decoding, for callers that forward pages (to a
+// browser, a cache) or use their own codec. The library writes the page straight into buf (a
+// new buffer when buf is too small), so Data aliases buf: pass the previous page's Data back
+// in to page without allocating.
+func (db *DB) RangeMessagesRaw(sessionID string, opts RangeOptions, buf []byte) (RawPage, error) {
+	const op = "RangeMessagesRaw"
+	var page RawPage
+	start, end, limit, flags, err := rangeArgs(op, &opts)
+	if err != nil {
+		return page, err
+	}
+	r, err := db.callInto(op, &buf, func(h unsafe.Pointer, buf []byte) callResult {
+		return cRangeInto(h, sessionID, start, end, limit, flags, opts.Cursor, buf)
 	})
+	if err == nil {
+		page = RawPage{Data: r.data, Count: int(r.count), Next: r.cursor}
+	}
 	return page, err
 }
 

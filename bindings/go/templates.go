@@ -321,14 +321,66 @@ func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) call
 	return nil
 }
 
+// readInto runs one C call that writes its result into a pooled Go buffer (the lms_*_into
+// functions: one crossing, nothing allocated or freed in C) and decodes it after the lock is
+// released. When the library says the buffer is too small it is replaced by one of the size
+// needed and the call retried (the data may have grown in between, hence the loop).
+func (db *DB) readInto(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r *callResult) error) error {
+	sp := getScratch()
+	r, err := db.callInto(op, sp, call)
+	if err == nil {
+		if err = decode(&r); err != nil {
+			err = errBadRecord(op, err)
+		}
+	}
+	putScratch(sp)
+	return err
+}
+
+// callInto is readInto's call: the result lands in *buf, which it grows as needed.
+func (db *DB) callInto(op string, buf *[]byte, call func(h unsafe.Pointer, buf []byte) callResult) (callResult, error) {
+	h, err := db.acquire(op)
+	if err != nil {
+		return callResult{}, err
+	}
+	var r callResult
+	for try := 0; ; try++ {
+		r = call(h, *buf)
+		if r.code != codeBufferTooSmall || try == 8 {
+			break
+		}
+		*buf = make([]byte, growTo(int(r.n)))
+	}
+	db.release()
+	return r, errFrom(op, &r)
+}
+
 func (db *DB) getTemplate(op, id, version string, byAlias bool) (Template, error) {
 	var t Template
-	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-		return cGetTemplate(h, id, version, byAlias, buf)
-	}, func(r *callResult) error {
-		return t.decode(&reader{b: r.data})
-	})
+	decode := func(r *callResult) error { return t.decode(&reader{b: r.data}) }
+	var err error
+	if byAlias { // the ABI has no _into variant for aliases
+		err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
+			return cGetTemplate(h, id, version, true, buf)
+		}, decode)
+	} else {
+		err = db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
+			return cGetTemplateInto(h, id, version, buf)
+		}, decode)
+	}
 	return t, err
+}
+
+// GetTemplateRaw returns a template record's MessagePack bytes (the layout Template's
+// MarshalMsgpack writes) without decoding them. The library writes straight into buf (a new
+// buffer when buf is too small), so the result aliases buf and a caller that forwards or
+// caches records can reuse one buffer without allocating.
+// version "" means the latest. Decode with Template.UnmarshalMsgpack.
+func (db *DB) GetTemplateRaw(id, version string, buf []byte) ([]byte, error) {
+	r, err := db.callInto("GetTemplateRaw", &buf, func(h unsafe.Pointer, buf []byte) callResult {
+		return cGetTemplateInto(h, id, version, buf)
+	})
+	return r.data, err
 }
 
 // GetTemplate returns the latest version of template id: the one put most recently.
