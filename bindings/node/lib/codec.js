@@ -27,19 +27,22 @@ function packMap(op, what, value) {
 
 // ---- UUIDs ----
 
-const HEX = [];
-for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
+const HEX_HI = new Uint8Array(256);
+const HEX_LO = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  HEX_HI[i] = '0123456789abcdef'.charCodeAt(i >> 4);
+  HEX_LO[i] = '0123456789abcdef'.charCodeAt(i & 15);
+}
 
-/** 16 bytes at `off` of `b` as a lowercase canonical UUID string. */
+/** 16 bytes at `off` of `b` as a lowercase canonical UUID string (one flat string). */
 function uuidString(b, off = 0) {
-  return (
-    HEX[b[off]] + HEX[b[off + 1]] + HEX[b[off + 2]] + HEX[b[off + 3]] + '-' +
-    HEX[b[off + 4]] + HEX[b[off + 5]] + '-' +
-    HEX[b[off + 6]] + HEX[b[off + 7]] + '-' +
-    HEX[b[off + 8]] + HEX[b[off + 9]] + '-' +
-    HEX[b[off + 10]] + HEX[b[off + 11]] + HEX[b[off + 12]] + HEX[b[off + 13]] +
-    HEX[b[off + 14]] + HEX[b[off + 15]]
-  );
+  const H = HEX_HI, L = HEX_LO;
+  const b0 = b[off], b1 = b[off + 1], b2 = b[off + 2], b3 = b[off + 3], b4 = b[off + 4], b5 = b[off + 5];
+  const b6 = b[off + 6], b7 = b[off + 7], b8 = b[off + 8], b9 = b[off + 9], b10 = b[off + 10], b11 = b[off + 11];
+  const b12 = b[off + 12], b13 = b[off + 13], b14 = b[off + 14], b15 = b[off + 15];
+  return String.fromCharCode(H[b0], L[b0], H[b1], L[b1], H[b2], L[b2], H[b3], L[b3], 45, H[b4], L[b4], H[b5], L[b5], 45,
+    H[b6], L[b6], H[b7], L[b7], 45, H[b8], L[b8], H[b9], L[b9], 45, H[b10], L[b10], H[b11], L[b11],
+    H[b12], L[b12], H[b13], L[b13], H[b14], L[b14], H[b15], L[b15]);
 }
 
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;

@@ -12,8 +12,6 @@
 // Input is `data[0, end)`, where `data` may be the store's reusable read buffer: nothing
 // returned may alias it. Strings are always fresh JS strings, and binary values are copied
 // (readBin); the msgpackr fallback is configured with `copyBuffers` for the same reason.
-const HEX = [];
-for (let i = 0; i < 256; i++) HEX.push((i < 16 ? '0' : '') + i.toString(16));
 let buf, pos, end;
 const fcc = String.fromCharCode;
 function shortStr(len) {
@@ -44,7 +42,13 @@ function readStr(len) {
   if (len <= 16) return shortStr(len);
   const s = pos; pos += len; return buf.utf8Slice(s, pos);
 }
-// keys: compare against known byte patterns cheaply by length + first/last byte, cached
+// keys: compare against known byte patterns cheaply by length + first/last byte, cached.
+// The record fields are cached as these literals, so the decoders' `switch`es match them by
+// identity instead of comparing characters.
+const KNOWN_KEYS = new Map([
+  'id', 'version', 'template', 'description', 'inputs', 'metadata', 'created_at',
+  'session_id', 'ts', 'role', 'agent_id', 'content', 'in_reply_to', 'updated_at',
+].map((k) => [k, k]));
 const keyCache = new Map();
 function readKey(len) {
   const p = pos;
@@ -57,7 +61,10 @@ function readKey(len) {
     if (same) { pos += len; return hit.str; }
   }
   const str = readStr(len);
-  if (hit === undefined) keyCache.set(h, { len, bytes: Uint8Array.from(buf.subarray(p, p + len)), str });
+  if (hit === undefined) {
+    const known = KNOWN_KEYS.get(str);
+    keyCache.set(h, { len, bytes: Uint8Array.from(buf.subarray(p, p + len)), str: known === undefined ? str : known });
+  }
   return str;
 }
 // Thrown without a stack: it is control flow, not an error.
@@ -115,11 +122,22 @@ function read() {
     default: throw new Fallback();
   }
 }
+// A UUID string in one fromCharCode call: one flat string, where 20 concatenations would
+// build a tree of ConsStrings to be flattened at first use (57 ns against ~200 ns).
+const HEX_HI = new Uint8Array(256);
+const HEX_LO = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  HEX_HI[i] = '0123456789abcdef'.charCodeAt(i >> 4);
+  HEX_LO[i] = '0123456789abcdef'.charCodeAt(i & 15);
+}
 function uuidAt(o) {
   const b = buf;
-  return HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' + HEX[b[o + 4]] + HEX[b[o + 5]] + '-' +
-    HEX[b[o + 6]] + HEX[b[o + 7]] + '-' + HEX[b[o + 8]] + HEX[b[o + 9]] + '-' + HEX[b[o + 10]] + HEX[b[o + 11]] +
-    HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]];
+  const b0 = b[o], b1 = b[o + 1], b2 = b[o + 2], b3 = b[o + 3], b4 = b[o + 4], b5 = b[o + 5], b6 = b[o + 6], b7 = b[o + 7];
+  const b8 = b[o + 8], b9 = b[o + 9], b10 = b[o + 10], b11 = b[o + 11], b12 = b[o + 12], b13 = b[o + 13], b14 = b[o + 14], b15 = b[o + 15];
+  const H = HEX_HI, L = HEX_LO;
+  return fcc(H[b0], L[b0], H[b1], L[b1], H[b2], L[b2], H[b3], L[b3], 45, H[b4], L[b4], H[b5], L[b5], 45,
+    H[b6], L[b6], H[b7], L[b7], 45, H[b8], L[b8], H[b9], L[b9], 45, H[b10], L[b10], H[b11], L[b11],
+    H[b12], L[b12], H[b13], L[b13], H[b14], L[b14], H[b15], L[b15]);
 }
 function readId() {
   if (buf[pos] === 0xc4 && buf[pos + 1] === 16) { const s = uuidAt(pos + 2); pos += 18; return s; }
