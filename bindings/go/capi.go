@@ -330,7 +330,10 @@ static int lmsgo_delete_session(lms_db *db, const char *s, size_t s_len, lmsgo_r
 */
 import "C"
 
-import "unsafe"
+import (
+	"bytes"
+	"unsafe"
+)
 
 // callResult is what one shim call produced, in Go memory.
 type callResult struct {
@@ -357,10 +360,18 @@ func (r *callResult) release() {
 
 func (r *callResult) ok() bool { return r.code == 0 }
 
+// errText copies the error message out of res. It is copied in Go rather than with
+// C.GoStringN: passing &res.err to a cgo helper would make every res escape to the heap
+// (a 1.3 KB allocation per call), while a Go copy lets it stay on the goroutine stack.
+func errText(res *C.lmsgo_res) string {
+	n := min(int(res.err_len), len(res.err))
+	return string(unsafe.Slice((*byte)(unsafe.Pointer(&res.err[0])), n))
+}
+
 func finish(rc C.int, res *C.lmsgo_res, buf []byte) callResult {
 	out := callResult{code: int(rc), n: uint64(res.n), count: uint32(res.count)}
 	if rc != C.LMS_OK {
-		out.msg = C.GoStringN(&res.err[0], C.int(res.err_len))
+		out.msg = errText(res)
 		return out
 	}
 	n := int(res.len)
@@ -378,7 +389,7 @@ func finish(rc C.int, res *C.lmsgo_res, buf []byte) callResult {
 		out.data = buf[:n]
 	}
 	if res.cursor_len > 0 {
-		out.cursor = C.GoBytes(unsafe.Pointer(&res.cursor[0]), C.int(res.cursor_len))
+		out.cursor = bytes.Clone(unsafe.Slice((*byte)(unsafe.Pointer(&res.cursor[0])), int(res.cursor_len)))
 	}
 	return out
 }
@@ -534,9 +545,9 @@ func finishInto(rc C.int, res *C.lmsgo_res, buf []byte, n int, count uint32, cur
 		}
 	case rc == C.LMS_BUFFER_TOO_SMALL:
 		out.n = uint64(n)
-		out.msg = C.GoStringN(&res.err[0], C.int(res.err_len))
+		out.msg = errText(res)
 	default:
-		out.msg = C.GoStringN(&res.err[0], C.int(res.err_len))
+		out.msg = errText(res)
 	}
 	return out
 }

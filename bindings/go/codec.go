@@ -129,6 +129,11 @@ func (r *reader) mapLen() (int, error) {
 	default:
 		return 0, fmt.Errorf("expected a map, got 0x%02x", c)
 	}
+	// Every entry takes at least two bytes: a count beyond what is left is malformed, and is
+	// refused before anyone sizes an allocation by it.
+	if err == nil && n > uint64(len(r.b)-r.i)/2 {
+		err = errShort
+	}
 	return int(n), err
 }
 
@@ -149,6 +154,9 @@ func (r *reader) arrayLen() (int, error) {
 		return 0, nil
 	default:
 		return 0, fmt.Errorf("expected an array, got 0x%02x", c)
+	}
+	if err == nil && n > uint64(len(r.b)-r.i) { // every element takes at least a byte
+		err = errShort
 	}
 	return int(n), err
 }

@@ -303,7 +303,7 @@ func (db *DB) rangePage(op string, agent bool, name string, o *RangeOptions) (Me
 	if err != nil {
 		return page, err
 	}
-	decode := func(r *callResult) error {
+	decode := func(r callResult) error {
 		page.Next = r.cursor
 		var err error
 		page.Messages, err = decodeMessages(r.data, int(r.count))
@@ -419,7 +419,7 @@ func (db *DB) GetMessage(id ID) (Message, error) {
 	var m Message
 	err := db.withResult("GetMessage", func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetMessage(h, id, buf)
-	}, func(r *callResult) error {
+	}, func(r callResult) error {
 		return m.decode(&reader{b: r.data})
 	})
 	return m, err

@@ -103,7 +103,7 @@ func (db *DB) GetSession(sessionID string) (Session, error) {
 	var s Session
 	err := db.withResult("GetSession", func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetSession(h, sessionID, buf)
-	}, func(r *callResult) error {
+	}, func(r callResult) error {
 		return s.decode(&reader{b: r.data})
 	})
 	return s, err
@@ -170,7 +170,7 @@ func (db *DB) ListSessions(cursor Cursor, limit int) (SessionPage, error) {
 	}
 	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
 		return cListSessions(h, cursor, uint32(limit))
-	}, func(res *callResult) error {
+	}, func(res callResult) error {
 		page.Next = res.cursor
 		r := &reader{b: res.data}
 		n, err := r.arrayLen()

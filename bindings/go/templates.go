@@ -227,7 +227,7 @@ func decodeInputs(r *reader) (map[string]Input, error) {
 	}
 	out := make(map[string]Input, n)
 	for ; n > 0; n-- {
-		name, err := r.str()
+		name, err := r.shortStr()
 		if err != nil {
 			return nil, err
 		}
@@ -244,7 +244,7 @@ func decodeInputs(r *reader) (map[string]Input, error) {
 			switch string(k) {
 			case "type":
 				var s string
-				s, err = r.str()
+				s, err = r.shortStr()
 				in.Type = InputType(s)
 			case "required":
 				var req bool
@@ -300,7 +300,7 @@ func (db *DB) ReplaceTemplate(t Template) (PutOutcome, error) {
 
 // withResult runs one C call that fills a scratch buffer and decodes the result from it. The
 // lock is released before decoding, which reads only Go memory.
-func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r *callResult) error) error {
+func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r callResult) error) error {
 	h, err := db.acquire(op)
 	if err != nil {
 		return err
@@ -312,7 +312,7 @@ func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) call
 		putScratch(sp)
 		return err
 	}
-	err = decode(&r)
+	err = decode(r)
 	r.release()
 	putScratch(sp)
 	if err != nil {
@@ -325,11 +325,11 @@ func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) call
 // functions: one crossing, nothing allocated or freed in C) and decodes it after the lock is
 // released. When the library says the buffer is too small it is replaced by one of the size
 // needed and the call retried (the data may have grown in between, hence the loop).
-func (db *DB) readInto(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r *callResult) error) error {
+func (db *DB) readInto(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r callResult) error) error {
 	sp := getScratch()
 	r, err := db.callInto(op, sp, call)
 	if err == nil {
-		if err = decode(&r); err != nil {
+		if err = decode(r); err != nil {
 			err = errBadRecord(op, err)
 		}
 	}
@@ -357,7 +357,7 @@ func (db *DB) callInto(op string, buf *[]byte, call func(h unsafe.Pointer, buf [
 
 func (db *DB) getTemplate(op, id, version string, byAlias bool) (Template, error) {
 	var t Template
-	decode := func(r *callResult) error { return t.decode(&reader{b: r.data}) }
+	decode := func(r callResult) error { return t.decode(&reader{b: r.data}) }
 	var err error
 	if byAlias { // the ABI has no _into variant for aliases
 		err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
@@ -419,7 +419,7 @@ func (db *DB) ListTemplates(prefix, after string, limit int) ([]string, error) {
 	var ids []string
 	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplates(h, prefix, after, uint32(limit), buf)
-	}, func(res *callResult) error {
+	}, func(res callResult) error {
 		r := &reader{b: res.data}
 		n, err := r.arrayLen()
 		if err != nil {
@@ -469,7 +469,7 @@ func (db *DB) TemplateVersions(id string) ([]TemplateVersion, error) {
 	var out []TemplateVersion
 	err := db.withResult("TemplateVersions", func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplateMeta(h, id, false, buf)
-	}, func(res *callResult) error {
+	}, func(res callResult) error {
 		r := reader{b: res.data}
 		n, err := r.arrayLen()
 		if err != nil {
@@ -573,7 +573,7 @@ func (db *DB) TemplateAliases(id string) (map[string]string, error) {
 	var out map[string]string
 	err := db.withResult("TemplateAliases", func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplateMeta(h, id, true, buf)
-	}, func(res *callResult) error {
+	}, func(res callResult) error {
 		r := reader{b: res.data}
 		n, err := r.mapLen()
 		if err != nil {

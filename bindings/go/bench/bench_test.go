@@ -1,9 +1,13 @@
 package bench
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"testing"
+	"time"
+
+	lmstore "github.com/lmstore/lmstore/bindings/go"
 )
 
 var stores []Store
@@ -31,12 +35,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// The sub-benchmark names are the stores, so `benchstat` or the eye can compare them:
+// The sub-benchmark names are codec/store, so `benchstat` or the eye can compare them:
 // go test -bench . -benchtime 2s
 
+var codecs = []Codec{Fast, Generic}
+
 func BenchmarkGetTemplate(b *testing.B) {
-	for _, s := range stores {
-		b.Run(s.Name(), GetTemplate(s))
+	for _, c := range codecs {
+		for _, s := range stores {
+			b.Run(c.String()+"/"+s.Name(), GetTemplate(s, c))
+		}
 	}
 }
 
@@ -47,49 +55,87 @@ func BenchmarkAppendBatch1000(b *testing.B) {
 }
 
 func BenchmarkLatest50(b *testing.B) {
-	for _, s := range stores {
-		b.Run(s.Name(), Latest(s))
+	for _, c := range codecs {
+		for _, s := range stores {
+			b.Run(c.String()+"/"+s.Name(), Latest(s, c))
+		}
 	}
 }
 
 func BenchmarkLatest50NoMetadata(b *testing.B) {
+	for _, c := range codecs {
+		for _, s := range stores {
+			b.Run(c.String()+"/"+s.Name(), LatestPlain(s, c))
+		}
+	}
+}
+
+func BenchmarkLatest50Raw(b *testing.B) {
 	for _, s := range stores {
-		b.Run(s.Name(), LatestPlain(s))
+		b.Run(s.Name(), LatestRaw(s))
 	}
 }
 
 func BenchmarkCgoCall(b *testing.B) { CgoCall(b) }
 
-// TestSameRecords checks that every store returns the same data for the same query, so
-// the benchmarks compare like with like.
+// TestSameRecords checks that every store, with either codec, returns the same values for
+// the same query, so the benchmarks compare like with like.
 func TestSameRecords(t *testing.T) {
 	p := NewPick()
 	for i := 0; i < 20; i++ {
-		id, session := p.Template(), p.Session()
-		var text []string
-		var latest []string
-		for _, s := range stores {
-			tpl, err := s.GetTemplate(id)
-			if err != nil {
-				t.Fatalf("%s: %v", s.Name(), err)
+		id, session, plain := p.Template(), p.Session(), p.PlainSession()
+		var got []string
+		var who []string
+		for _, c := range codecs {
+			for _, s := range stores {
+				tpl, err := s.GetTemplate(id, c)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", c, s.Name(), err)
+				}
+				tpl.CreatedAt = time.Time{} // each store stamps its own
+				ms, err := s.Latest(session, LatestN, c)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", c, s.Name(), err)
+				}
+				ps, err := s.Latest(plain, LatestN, c)
+				if err != nil {
+					t.Fatalf("%s/%s: %v", c, s.Name(), err)
+				}
+				for _, list := range [][]lmstore.Message{ms, ps} {
+					for i := range list {
+						list[i].CreatedAt, list[i].UpdatedAt = time.Time{}, time.Time{}
+					}
+				}
+				if len(ms) != LatestN || len(ps) != LatestN {
+					t.Fatalf("%s/%s: %d and %d messages", c, s.Name(), len(ms), len(ps))
+				}
+				got = append(got, fmt.Sprintf("%#v\n%#v\n%#v", tpl, ms, ps))
+				who = append(who, c.String()+"/"+s.Name())
 			}
-			text = append(text, fmt.Sprint(tpl.ID, tpl.Version, tpl.Text, tpl.Inputs, tpl.Metadata))
-			ms, err := s.Latest(session, LatestN)
-			if err != nil {
-				t.Fatalf("%s: %v", s.Name(), err)
-			}
-			var ids string
-			for _, m := range ms {
-				ids += m.ID.String() + m.Content + m.Role
-			}
-			latest = append(latest, ids)
 		}
-		for j := 1; j < len(stores); j++ {
-			if text[j] != text[0] {
-				t.Fatalf("%s and %s disagree on %s", stores[0].Name(), stores[j].Name(), id)
+		for j := 1; j < len(got); j++ {
+			if got[j] != got[0] {
+				t.Fatalf("%s and %s disagree on %s or %s:\n%s\n%s", who[0], who[j], id, session, got[0], got[j])
 			}
-			if latest[j] != latest[0] {
-				t.Fatalf("%s and %s disagree on the latest of %s", stores[0].Name(), stores[j].Name(), session)
+		}
+	}
+}
+
+// TestLatestRaw checks that the undecoded reads return the same records as the decoded ones.
+func TestLatestRaw(t *testing.T) {
+	session := NewPick().Session()
+	for _, s := range stores {
+		buf, err := s.LatestRaw(session, LatestN, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", s.Name(), err)
+		}
+		ms, err := s.Latest(session, LatestN, Fast)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range ms {
+			if !bytes.Contains(buf, []byte(m.Content)) || !bytes.Contains(buf, m.ID[:]) {
+				t.Fatalf("%s: raw page lacks message %s", s.Name(), m.ID)
 			}
 		}
 	}

@@ -8,41 +8,60 @@ import (
 	lmstore "github.com/lmstore/lmstore/bindings/go"
 )
 
-// GetTemplate measures fetching and decoding the latest version of a random template.
-func GetTemplate(s Store) func(b *testing.B) {
+// GetTemplate measures fetching the latest version of a random template, decoded with c.
+func GetTemplate(s Store, c Codec) func(b *testing.B) {
 	return func(b *testing.B) {
 		p := NewPick()
-		if t, err := s.GetTemplate(p.Template()); err != nil || t.Text == "" {
+		if t, err := s.GetTemplate(p.Template(), c); err != nil || t.Text == "" {
 			b.Fatalf("%s: get template: %v", s.Name(), err)
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if _, err := s.GetTemplate(p.Template()); err != nil {
+			if _, err := s.GetTemplate(p.Template(), c); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
 }
 
-// Latest measures "the latest 50 messages" of a random session, decoded. Each message has
-// a small metadata map ({"tokens": n}).
-func Latest(s Store) func(b *testing.B) { return latest(s, (*Pick).Session) }
+// Latest measures "the latest 50 messages" of a random session, decoded with c. Each message
+// has a small metadata map ({"tokens": n}).
+func Latest(s Store, c Codec) func(b *testing.B) { return latest(s, c, (*Pick).Session) }
 
 // LatestPlain is Latest over sessions whose messages have no metadata, which shows how much
 // of a range is the Go-side decoding of metadata maps that every store pays alike.
-func LatestPlain(s Store) func(b *testing.B) { return latest(s, (*Pick).PlainSession) }
+func LatestPlain(s Store, c Codec) func(b *testing.B) { return latest(s, c, (*Pick).PlainSession) }
 
-func latest(s Store, session func(*Pick) string) func(b *testing.B) {
+func latest(s Store, c Codec, session func(*Pick) string) func(b *testing.B) {
 	return func(b *testing.B) {
 		p := NewPick()
-		if ms, err := s.Latest(session(p), LatestN); err != nil || len(ms) != LatestN || ms[0].Time.Before(ms[1].Time) {
+		if ms, err := s.Latest(session(p), LatestN, c); err != nil || len(ms) != LatestN || ms[0].Time.Before(ms[1].Time) {
 			b.Fatalf("%s: latest: %d messages, %v", s.Name(), len(ms), err)
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if _, err := s.Latest(session(p), LatestN); err != nil {
+			if _, err := s.Latest(session(p), LatestN, c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// LatestRaw measures the storage path of "the latest 50" alone: the 50 records' bytes copied
+// into one reused buffer, nothing decoded.
+func LatestRaw(s Store) func(b *testing.B) {
+	return func(b *testing.B) {
+		p := NewPick()
+		buf, err := s.LatestRaw(p.Session(), LatestN, nil)
+		if err != nil || len(buf) < LatestN*200 {
+			b.Fatalf("%s: latest raw: %d bytes, %v", s.Name(), len(buf), err)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if buf, err = s.LatestRaw(p.Session(), LatestN, buf); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -5,11 +5,11 @@ go 1.25.0
 require (
 	github.com/lmstore/lmstore/bindings/go v0.0.0
 	github.com/mattn/go-sqlite3 v1.14.53
+	github.com/vmihailenco/msgpack/v5 v5.4.1
 	go.etcd.io/bbolt v1.5.0
 )
 
 require (
-	github.com/vmihailenco/msgpack/v5 v5.4.1 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
 	golang.org/x/sys v0.45.0 // indirect
 )

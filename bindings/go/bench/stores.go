@@ -1,8 +1,8 @@
 // Package bench compares the lmstore Go package with what a Go developer would pick instead
 // for prompts and chat history: bbolt (an embedded B+tree, pure Go) and SQLite (through
-// mattn/go-sqlite3). Every store keeps the same MessagePack records (encoded and decoded by
-// the same code) under the same key layout, durably, so the ratios compare storage and
-// call paths rather than codecs.
+// mattn/go-sqlite3). Every store keeps the same MessagePack records under the same key
+// layout, durably, and in each benchmark decodes them with the same Codec, so the ratios
+// compare storage and call paths rather than codecs.
 package bench
 
 import (
@@ -27,12 +27,15 @@ type Store interface {
 	Name() string
 	// LoadTemplates stores templates as fast as the store allows (setup, not measured).
 	LoadTemplates(ts []lmstore.Template) error
-	// GetTemplate returns the latest version of id, decoded.
-	GetTemplate(id string) (lmstore.Template, error)
+	// GetTemplate returns the latest version of id, decoded with c.
+	GetTemplate(id string, c Codec) (lmstore.Template, error)
 	// AppendBatch stores msgs in one durable transaction.
 	AppendBatch(msgs []lmstore.Message) error
-	// Latest returns the newest n messages of a session, newest first, decoded.
-	Latest(session string, n int) ([]lmstore.Message, error)
+	// Latest returns the newest n messages of a session, newest first, decoded with c.
+	Latest(session string, n int, c Codec) ([]lmstore.Message, error)
+	// LatestRaw is Latest without decoding: the records' bytes, copied into buf (reused from
+	// call to call). It measures the storage path alone.
+	LatestRaw(session string, n int, buf []byte) ([]byte, error)
 	Close() error
 }
 
@@ -41,6 +44,7 @@ type Store interface {
 type lmsStore struct {
 	dir string
 	db  *lmstore.DB
+	buf []byte // raw reads for the generic codec; benchmarks run one goroutine per store
 }
 
 // OpenLmstore opens a durable lmstore store in dir.
@@ -78,16 +82,39 @@ func (s *lmsStore) LoadTemplates(ts []lmstore.Template) error {
 	return err
 }
 
-func (s *lmsStore) GetTemplate(id string) (lmstore.Template, error) { return s.db.GetTemplate(id) }
+func (s *lmsStore) GetTemplate(id string, c Codec) (lmstore.Template, error) {
+	if c == Fast {
+		return s.db.GetTemplate(id)
+	}
+	rec, err := s.db.GetTemplateRaw(id, "", s.buf)
+	if err != nil {
+		return lmstore.Template{}, err
+	}
+	s.buf = rec
+	return genericTemplateOf(rec)
+}
 
 func (s *lmsStore) AppendBatch(msgs []lmstore.Message) error {
 	_, err := s.db.AppendMessages(msgs)
 	return err
 }
 
-func (s *lmsStore) Latest(session string, n int) ([]lmstore.Message, error) {
-	p, err := s.db.RangeMessages(session, lmstore.RangeOptions{Limit: n, Reverse: true})
-	return p.Messages, err
+func (s *lmsStore) Latest(session string, n int, c Codec) ([]lmstore.Message, error) {
+	if c == Fast {
+		p, err := s.db.RangeMessages(session, lmstore.RangeOptions{Limit: n, Reverse: true})
+		return p.Messages, err
+	}
+	p, err := s.db.RangeMessagesRaw(session, lmstore.RangeOptions{Limit: n, Reverse: true}, s.buf)
+	if err != nil {
+		return nil, err
+	}
+	s.buf = p.Data
+	return genericPage(p.Data)
+}
+
+func (s *lmsStore) LatestRaw(session string, n int, buf []byte) ([]byte, error) {
+	p, err := s.db.RangeMessagesRaw(session, lmstore.RangeOptions{Limit: n, Reverse: true}, buf)
+	return p.Data, err
 }
 
 func (s *lmsStore) Close() error { return s.db.Close() }
@@ -153,7 +180,7 @@ func (s *boltStore) LoadTemplates(ts []lmstore.Template) error {
 	})
 }
 
-func (s *boltStore) GetTemplate(id string) (lmstore.Template, error) {
+func (s *boltStore) GetTemplate(id string, c Codec) (lmstore.Template, error) {
 	var t lmstore.Template
 	err := s.db.View(func(tx *bolt.Tx) error {
 		latest := tx.Bucket(bHeads).Get([]byte(id))
@@ -164,7 +191,13 @@ func (s *boltStore) GetTemplate(id string) (lmstore.Template, error) {
 		if rec == nil {
 			return errors.New("not found")
 		}
-		return t.UnmarshalMsgpack(rec) // copies out: rec is only valid inside the tx
+		// Both codecs copy out: rec is only valid inside the transaction.
+		if c == Fast {
+			return t.UnmarshalMsgpack(rec)
+		}
+		var err error
+		t, err = genericTemplateOf(rec)
+		return err
 	})
 	return t, err
 }
@@ -225,10 +258,11 @@ func (s *boltStore) AppendBatch(msgs []lmstore.Message) error {
 	})
 }
 
-func (s *boltStore) Latest(session string, n int) ([]lmstore.Message, error) {
-	out := make([]lmstore.Message, 0, n)
+// latest calls f with the newest n records of a session, newest first, inside one read
+// transaction (the bytes are only valid during the call).
+func (s *boltStore) latest(session string, n int, f func(rec []byte) error) error {
 	prefix := sessionPrefix(session)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	return s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bMessages).Cursor()
 		end := append(append([]byte{}, prefix...), bytes.Repeat([]byte{0xff}, 8)...)
 		k, v := c.Seek(end)
@@ -237,16 +271,40 @@ func (s *boltStore) Latest(session string, n int) ([]lmstore.Message, error) {
 		} else {
 			k, v = c.Prev()
 		}
-		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < n; k, v = c.Prev() {
-			var m lmstore.Message
-			if err := m.UnmarshalMsgpack(v); err != nil {
+		for i := 0; k != nil && bytes.HasPrefix(k, prefix) && i < n; k, v = c.Prev() {
+			if err := f(v); err != nil {
 				return err
 			}
-			out = append(out, m)
+			i++
 		}
 		return nil
 	})
+}
+
+func (s *boltStore) Latest(session string, n int, c Codec) ([]lmstore.Message, error) {
+	out := make([]lmstore.Message, 0, n)
+	var dec lmstore.MessageDecoder
+	err := s.latest(session, n, func(rec []byte) error {
+		var m lmstore.Message
+		var err error
+		if c == Fast {
+			err = dec.Decode(rec, &m)
+		} else {
+			m, err = genericMessageOf(rec)
+		}
+		out = append(out, m)
+		return err
+	})
 	return out, err
+}
+
+func (s *boltStore) LatestRaw(session string, n int, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	err := s.latest(session, n, func(rec []byte) error {
+		buf = append(buf, rec...)
+		return nil
+	})
+	return buf, err
 }
 
 func (s *boltStore) Close() error { return s.db.Close() }
@@ -326,11 +384,14 @@ func (s *sqliteStore) LoadTemplates(ts []lmstore.Template) error {
 	return tx.Commit()
 }
 
-func (s *sqliteStore) GetTemplate(id string) (lmstore.Template, error) {
+func (s *sqliteStore) GetTemplate(id string, c Codec) (lmstore.Template, error) {
 	var t lmstore.Template
 	var rec []byte
 	if err := s.getTpl.QueryRow(id).Scan(&rec); err != nil {
 		return t, err
+	}
+	if c == Generic {
+		return genericTemplateOf(rec)
 	}
 	return t, t.UnmarshalMsgpack(rec)
 }
@@ -376,25 +437,50 @@ func (s *sqliteStore) AppendBatch(msgs []lmstore.Message) error {
 	return tx.Commit()
 }
 
-func (s *sqliteStore) Latest(session string, n int) ([]lmstore.Message, error) {
+// latestRows calls f with the newest n records of a session, newest first; the bytes are
+// only valid during the call (sql.RawBytes).
+func (s *sqliteStore) latestRows(session string, n int, f func(rec []byte) error) error {
 	rows, err := s.latest.Query(session, n)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	out := make([]lmstore.Message, 0, n)
 	var rec sql.RawBytes
 	for rows.Next() {
 		if err := rows.Scan(&rec); err != nil {
-			return nil, err
+			return err
 		}
+		if err := f(rec); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (s *sqliteStore) Latest(session string, n int, c Codec) ([]lmstore.Message, error) {
+	out := make([]lmstore.Message, 0, n)
+	var dec lmstore.MessageDecoder
+	err := s.latestRows(session, n, func(rec []byte) error {
 		var m lmstore.Message
-		if err := m.UnmarshalMsgpack(rec); err != nil {
-			return nil, err
+		var err error
+		if c == Fast {
+			err = dec.Decode(rec, &m)
+		} else {
+			m, err = genericMessageOf(rec)
 		}
 		out = append(out, m)
-	}
-	return out, rows.Err()
+		return err
+	})
+	return out, err
+}
+
+func (s *sqliteStore) LatestRaw(session string, n int, buf []byte) ([]byte, error) {
+	buf = buf[:0]
+	err := s.latestRows(session, n, func(rec []byte) error {
+		buf = append(buf, rec...)
+		return nil
+	})
+	return buf, err
 }
 
 func (s *sqliteStore) Close() error { return s.db.Close() }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ func mark(ok bool) string {
 func main() {
 	testing.Init()
 	benchtime := flag.String("benchtime", "1s", "per benchmark: a duration, or Nx for N iterations")
-	rounds := flag.Int("rounds", 3, "interleaved rounds; each cell reports its fastest round")
+	rounds := flag.Int("rounds", 5, "interleaved rounds; each cell reports its fastest round, ratios also the median")
 	flag.Parse()
 	if err := flag.Set("test.benchtime", *benchtime); err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -91,55 +92,105 @@ func main() {
 		bench func(bench.Store) func(*testing.B)
 		goal  bool // issue 4 sets goals for this operation
 	}
-	ops := []op{
-		{"get template", bench.GetTemplate, true},
-		{"latest 50 (range)", bench.Latest, true},
-		{"latest 50, no metadata", bench.LatestPlain, false},
-		{"append 1,000 (one batch)", bench.AppendBatch, false},
+	withCodec := func(f func(bench.Store, bench.Codec) func(*testing.B), c bench.Codec) func(bench.Store) func(*testing.B) {
+		return func(s bench.Store) func(*testing.B) { return f(s, c) }
+	}
+	tables := []struct {
+		title string
+		ops   []op
+	}{
+		{"Every store decodes with lmstore's fast decoder (the ratios compare storage and call paths)", []op{
+			{"get template", withCodec(bench.GetTemplate, bench.Fast), true},
+			{"latest 50 (range)", withCodec(bench.Latest, bench.Fast), true},
+			{"latest 50, no metadata", withCodec(bench.LatestPlain, bench.Fast), false},
+			{"latest 50, raw bytes (no decoding)", bench.LatestRaw, false},
+			{"append 1,000 (one batch)", bench.AppendBatch, false},
+		}},
+		{"Every store decodes with a generic decoder (vmihailenco/msgpack into tagged structs)", []op{
+			{"get template", withCodec(bench.GetTemplate, bench.Generic), false},
+			{"latest 50 (range)", withCodec(bench.Latest, bench.Generic), false},
+			{"latest 50, no metadata", withCodec(bench.LatestPlain, bench.Generic), false},
+		}},
 	}
 	// Rounds interleave the stores so that a burst of load from elsewhere on the machine hits
-	// all of them, and the fastest round is kept: noise only ever adds time.
-	results := map[string]map[string]result{}
-	var cgo result
-	best := func(old, r result) result {
-		if old.n == 0 || r.ns < old.ns {
-			return r
-		}
-		return old
+	// all of them. Each cell reports its fastest round (noise only ever adds time); the
+	// ratios are also given as the median of the per-round ratios.
+	type cell struct {
+		rounds []result
 	}
+	results := map[string]map[string]*cell{}
+	var cgo []result
+	key := func(t int, o op) string { return fmt.Sprint(t, "/", o.name) }
 	for round := 0; round < *rounds; round++ {
-		for _, o := range ops {
-			if results[o.name] == nil {
-				results[o.name] = map[string]result{}
-			}
-			for _, s := range stores {
-				results[o.name][s.Name()] = best(results[o.name][s.Name()], run(o.bench(s)))
+		for t, tab := range tables {
+			for _, o := range tab.ops {
+				k := key(t, o)
+				if results[k] == nil {
+					results[k] = map[string]*cell{}
+				}
+				for _, s := range stores {
+					c := results[k][s.Name()]
+					if c == nil {
+						c = &cell{}
+						results[k][s.Name()] = c
+					}
+					c.rounds = append(c.rounds, run(o.bench(s)))
+				}
 			}
 		}
-		cgo = best(cgo, run(bench.CgoCall))
+		cgo = append(cgo, run(bench.CgoCall))
 	}
-
-	fmt.Println("| operation | lmstore | bbolt | SQLite | bbolt / lmstore | SQLite / lmstore | goal (≥1× bbolt, ≥3× SQLite) |")
-	fmt.Println("|---|---|---|---|---|---|---|")
-	for _, o := range ops {
-		r := results[o.name]
-		l, b, q := r["lmstore"], r["bbolt"], r["sqlite"]
-		vb, vq := b.ns/l.ns, q.ns/l.ns
-		goal := "no goal set"
-		if o.goal {
-			goal = fmt.Sprintf("bbolt: %s, SQLite: %s", mark(vb >= 1), mark(vq >= 3))
+	best := func(rs []result) result {
+		b := rs[0]
+		for _, r := range rs[1:] {
+			if r.ns < b.ns {
+				b = r
+			}
 		}
-		fmt.Printf("| %s | %s | %s | %s | %.2f× | %.2f× | %s |\n", o.name, human(l.ns), human(b.ns), human(q.ns), vb, vq, goal)
+		return b
 	}
-	get := results["get template"]["lmstore"]
-	share := cgo.ns / get.ns
-	fmt.Printf("\nbare cgo call (lms_abi_version): %s = %.1f%% of an lmstore get template (goal ≤ 25%%: %s)\n",
-		human(cgo.ns), 100*share, mark(share <= 0.25))
-	fmt.Println("ratios are the rival's time over lmstore's: above 1 means lmstore is faster.")
+	median := func(v []float64) float64 {
+		v = slices.Clone(v)
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	ratios := func(a, b *cell) []float64 {
+		var out []float64
+		for i := range a.rounds {
+			out = append(out, a.rounds[i].ns/b.rounds[i].ns)
+		}
+		return out
+	}
 	var allocs []string
-	for _, o := range ops {
-		r := results[o.name]
-		allocs = append(allocs, fmt.Sprintf("%s %d/%d/%d", o.name, r["lmstore"].allocs, r["bbolt"].allocs, r["sqlite"].allocs))
+	for t, tab := range tables {
+		fmt.Printf("%s:\n\n", tab.title)
+		fmt.Println("| operation | lmstore | bbolt | SQLite | bbolt / lmstore (best; median) | SQLite / lmstore (best; median) | goal (≥1× bbolt, ≥3× SQLite) |")
+		fmt.Println("|---|---|---|---|---|---|---|")
+		for _, o := range tab.ops {
+			r := results[key(t, o)]
+			l, b, q := best(r["lmstore"].rounds), best(r["bbolt"].rounds), best(r["sqlite"].rounds)
+			vb, vq := b.ns/l.ns, q.ns/l.ns
+			mb, mq := median(ratios(r["bbolt"], r["lmstore"])), median(ratios(r["sqlite"], r["lmstore"]))
+			goal := "no goal set"
+			if o.goal {
+				goal = fmt.Sprintf("bbolt: %s, SQLite: %s", mark(vb >= 1), mark(vq >= 3))
+				if (vb >= 1) != (mb >= 1) || (vq >= 3) != (mq >= 3) {
+					goal += fmt.Sprintf(" (by the medians: bbolt %s, SQLite %s)", mark(mb >= 1), mark(mq >= 3))
+				}
+			}
+			fmt.Printf("| %s | %s | %s | %s | %.2f×; %.2f× | %.2f×; %.2f× | %s |\n", o.name, human(l.ns), human(b.ns), human(q.ns), vb, mb, vq, mq, goal)
+			allocs = append(allocs, fmt.Sprintf("%s%s %d/%d/%d", o.name, map[int]string{0: "", 1: " (generic)"}[t], l.allocs, b.allocs, q.allocs))
+		}
+		fmt.Println()
 	}
+	get := best(results[key(0, tables[0].ops[0])]["lmstore"].rounds)
+	c := best(cgo)
+	share := c.ns / get.ns
+	fmt.Printf("bare cgo call (lms_abi_version): %s = %.1f%% of an lmstore get template (goal ≤ 25%%: %s)\n",
+		human(c.ns), 100*share, mark(share <= 0.25))
+	fmt.Println("ratios are the rival's time over lmstore's: above 1 means lmstore is faster.")
 	fmt.Println("allocs/op (lmstore/bbolt/SQLite):", strings.Join(allocs, "; "))
 }
