@@ -5,8 +5,8 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { Packr } = require('msgpackr');
-const { decodeMessages, decodeMessage } = require('../lib/decode');
-const { unpack, messageFromRecord } = require('../lib/codec');
+const { decodeMessages, decodeMessage, decodeTemplate } = require('../lib/decode');
+const { unpack, messageFromRecord, templateFromRecord } = require('../lib/codec');
 const { tempStore } = require('./helpers');
 
 const packr = new Packr({ useRecords: false, int64AsType: 'number' });
@@ -63,4 +63,25 @@ test('pages read from a store match the msgpackr path', (t) => {
   assert.deepEqual(page.slice(0, 120).map((m) => m.content), input.map((m) => m.content));
   assert.equal(page[120].inReplyTo, ids[0]);
   assert.deepEqual(s.getMessage(ids[7]), page[7]);
+});
+
+test('template records decode as msgpackr + templateFromRecord, also from a longer reused buffer', () => {
+  const slowTemplate = (d, len) => templateFromRecord(unpack(d, len));
+  const shapes = [
+    { id: 'a', version: '1.0.0', template: 'x', description: null, inputs: {}, metadata: {}, created_at: 1_750_000_000_000_000 },
+    { id: 'ünï/コード', version: '2.0.0-rc.1', template: 'é'.repeat(500), description: 'd', created_at: 1,
+      inputs: { q: { type: 'string', required: false, default: 'hi' } },
+      metadata: { bin: Buffer.from([1, 2]), n: -(2 ** 40), f: 0.5, list: [null, true, 'x'.repeat(40)], ['__proto__']: { evil: 1 } } },
+    { id: 'b', version: '1', template: '', inputs: {}, metadata: {}, created_at: 2, future_field: [1, 2, 3] },
+    { id: 'c', version: '1', template: 't', inputs: {}, metadata: { at: new Date(0) }, created_at: 3 }, // extension: fallback
+  ];
+  const reused = Buffer.alloc(64 * 1024, 0x91); // stale bytes past the end must not be read
+  for (const r of shapes) {
+    const data = packr.pack(r);
+    data.copy(reused);
+    const fast = decodeTemplate(reused, data.length, slowTemplate);
+    assert.deepEqual(fast, slowTemplate(data, data.length));
+    if (r.metadata.bin) assert.notEqual(fast.metadata.bin.buffer, reused.buffer);
+  }
+  assert.throws(() => decodeTemplate(reused, 3, slowTemplate), 'a truncated record fails in msgpackr');
 });
