@@ -46,6 +46,26 @@ func (r *reader) intern(b []byte) string {
 	case n > internMax:
 		return string(b)
 	}
+	switch string(b) { // well-known values cost nothing at all
+	case "user":
+		return "user"
+	case "assistant":
+		return "assistant"
+	case "system":
+		return "system"
+	case "tool":
+		return "tool"
+	case "string":
+		return "string"
+	case "number":
+		return "number"
+	case "boolean":
+		return "boolean"
+	case "object":
+		return "object"
+	case "array<string>":
+		return "array<string>"
+	}
 	h := (uint(n)*131 + uint(b[0])*31 + uint(b[n-1])*7 + uint(b[n>>1])) & (internSlots - 1)
 	if s := r.strs[h]; s == string(b) { // compares without allocating
 		return s

@@ -78,6 +78,20 @@ func BenchmarkLatest50Raw(b *testing.B) {
 
 func BenchmarkCgoCall(b *testing.B) { CgoCall(b) }
 
+// BenchmarkGetTemplateRawLmstore is lmstore's get template without decoding: the whole C call
+// (lookup, copy into the caller's buffer), to set the bare cgo crossing against.
+func BenchmarkGetTemplateRawLmstore(b *testing.B) {
+	db := stores[0].(*lmsStore).db
+	p := NewPick()
+	buf := make([]byte, 4096)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := db.GetTemplateRaw(p.Template(), "", buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // TestSameRecords checks that every store, with either codec, returns the same values for
 // the same query, so the benchmarks compare like with like.
 func TestSameRecords(t *testing.T) {
