@@ -5,7 +5,7 @@
 # cached, keeping every Go cache under build/go/ at the repository root.
 #
 #   bindings/go/test.sh            # everything
-#   BENCH=full bindings/go/test.sh # benchmarks with the real benchtime (about a minute more)
+#   BENCH=full bindings/go/test.sh # benchmarks with the real benchtime (about five minutes more)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -28,7 +28,9 @@ export TMPDIR="${TMPDIR:-/tmp}"
 
 step() { printf '\n== %s\n' "$*"; }
 
-if [ ! -f "$repo/target/release/liblmstore.a" ]; then
+# Rebuilt when missing or older than the header: the package calls functions the header
+# declares (lms_*_into), which an older archive may lack.
+if [ ! -f "$repo/target/release/liblmstore.a" ] || [ "$repo/include/lmstore.h" -nt "$repo/target/release/liblmstore.a" ]; then
 	step "building liblmstore (cargo build --release)"
 	(cd "$repo" && cargo build --release)
 fi
