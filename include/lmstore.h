@@ -633,7 +633,9 @@ int lms_range_messages(struct lms_db *db,
                        struct lms_page *out);
 
 /**
- * lms_range_messages() into a buffer the caller owns: no allocation, nothing to free.
+ * lms_range_messages() into a buffer the caller owns: the caller allocates nothing and frees
+ * nothing. When the page does not fit, the call fails without writing and the next call (with
+ * a larger buffer) runs the range again; keep one buffer per thread and grow it.
  *
  * @param buf,cap   Caller-owned buffer for the page.
  * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
@@ -948,8 +950,8 @@ int lms_get_template(struct lms_db *db,
                      size_t *out_len);
 
 /**
- * lms_get_template() into a buffer the caller owns: no allocation, nothing to free. Meant for
- * hot loops and bindings that reuse one buffer.
+ * lms_get_template() into a buffer the caller owns: the caller allocates nothing and frees
+ * nothing. Meant for hot loops and bindings that reuse one buffer.
  *
  * @param buf,cap   Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
  * @param[out] out_len  The record's length, also when it does not fit.

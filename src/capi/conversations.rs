@@ -336,7 +336,9 @@ pub unsafe extern "C" fn lms_range_messages(
     })
 }
 
-/// lms_range_messages() into a buffer the caller owns: no allocation, nothing to free.
+/// lms_range_messages() into a buffer the caller owns: the caller allocates nothing and frees
+/// nothing. When the page does not fit, the call fails without writing and the next call (with
+/// a larger buffer) runs the range again; keep one buffer per thread and grow it.
 ///
 /// @param buf,cap   Caller-owned buffer for the page.
 /// @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set

@@ -160,8 +160,8 @@ pub unsafe extern "C" fn lms_get_template(
     })
 }
 
-/// lms_get_template() into a buffer the caller owns: no allocation, nothing to free. Meant for
-/// hot loops and bindings that reuse one buffer.
+/// lms_get_template() into a buffer the caller owns: the caller allocates nothing and frees
+/// nothing. Meant for hot loops and bindings that reuse one buffer.
 ///
 /// @param buf,cap   Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
 /// @param[out] out_len  The record's length, also when it does not fit.
