@@ -20,7 +20,6 @@ pub enum ErrorKind {
     BadCursor,
     ReadOnly,
     TooLarge,
-    Closed,
     BufferTooSmall,
 }
 

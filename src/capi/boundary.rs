@@ -41,7 +41,7 @@ pub const LMS_BUFFER_TOO_SMALL: c_int = 15;
 pub(crate) fn status_of(kind: ErrorKind) -> c_int {
     match kind {
         ErrorKind::NotFound => LMS_NOT_FOUND,
-        ErrorKind::InvalidArgument | ErrorKind::Closed => LMS_INVALID_ARGUMENT,
+        ErrorKind::InvalidArgument => LMS_INVALID_ARGUMENT,
         ErrorKind::Conflict => LMS_CONFLICT,
         ErrorKind::MapFull => LMS_MAP_FULL,
         ErrorKind::Io => LMS_IO,
