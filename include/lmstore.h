@@ -237,6 +237,12 @@
 #define LMS_PUT_REPLACED 2
 
 /**
+ * The latest timestamp a caller may give: the last microsecond of year 9999. Bounding it keeps
+ * every assigned timestamp (`last + 1`) far from overflow.
+ */
+#define MAX_TS 253402300799999999
+
+/**
  * An open store. Created by lms_open(), destroyed by lms_close(). Safe to share between
  * threads; every function taking it may be called concurrently.
  */
@@ -258,7 +264,8 @@ typedef struct lms_message_in {
   const uint8_t *id;
   size_t id_len;
   /**
-   * Microseconds since the epoch; 0 assigns the current time, never below the session's
+   * Microseconds since the epoch, at most 253402300799999999 (the end of year 9999); 0
+   * assigns the current time, never below the session's
    * last timestamp, so history keeps its order even if the clock steps back.
    */
   int64_t ts;

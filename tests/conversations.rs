@@ -444,3 +444,20 @@ fn an_empty_title_clears_it() {
         &Value::Nil
     );
 }
+
+#[test]
+fn timestamps_past_year_9999_are_refused() {
+    let e =
+        NewMessage::new(b"s", None, Some(i64::MAX), b"user", None, b"x", None, &[]).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(e.message.contains("end of year 9999"), "{}", e.message);
+    let dir = tempfile::tempdir().unwrap();
+    let s = open(&dir);
+    let last = lmstore::conversations::record::MAX_TS;
+    s.append_messages(vec![msg("s", Some(last), "user", "last")])
+        .unwrap();
+    let next = s
+        .append_messages(vec![msg("s", None, "user", "after")])
+        .unwrap();
+    assert!(next[0].ts > last, "assigned time stays above the last one");
+}

@@ -47,7 +47,8 @@ pub struct lms_message_in {
     /// Optional: LMS_ID_LEN bytes. Absent: a time-ordered UUIDv7 is generated.
     pub id: *const u8,
     pub id_len: usize,
-    /// Microseconds since the epoch; 0 assigns the current time, never below the session's
+    /// Microseconds since the epoch, at most 253402300799999999 (the end of year 9999); 0
+    /// assigns the current time, never below the session's
     /// last timestamp, so history keeps its order even if the clock steps back.
     pub ts: i64,
     /// Required: UTF-8, e.g. "user", "assistant", "tool".

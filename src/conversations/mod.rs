@@ -158,7 +158,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         let ts = match msg.ts {
             Some(ts) => ts,
             None if head.message_count == 0 && head.last_ts == 0 => now,
-            None => now.max(head.last_ts + 1),
+            None => now.max(head.last_ts.saturating_add(1)),
         };
         head.last_ts = head.last_ts.max(ts);
         head.last_activity = head.last_activity.max(now);

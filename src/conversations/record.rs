@@ -5,6 +5,10 @@ use crate::error::{Error, Result};
 use rmp::encode as w;
 use rmpv::Value;
 
+/// The latest timestamp a caller may give: the last microsecond of year 9999. Bounding it keeps
+/// every assigned timestamp (`last + 1`) far from overflow.
+pub const MAX_TS: i64 = 253_402_300_799_999_999;
+
 /// A message as the caller gives it, validated; ids are generated here so that a retry after
 /// map growth writes the same ids.
 #[derive(Debug, Clone)]
@@ -59,9 +63,9 @@ impl NewMessage {
             None => (*uuid::Uuid::now_v7().as_bytes(), true),
         };
         if let Some(ts) = ts {
-            if ts < 0 {
+            if !(0..=MAX_TS).contains(&ts) {
                 return Err(Error::invalid(format!(
-                    "ts must be microseconds since the epoch (>= 0), got {ts}"
+                    "ts must be microseconds since the epoch, between 0 and {MAX_TS} (the end of year 9999), got {ts}"
                 )));
             }
         }

@@ -738,6 +738,11 @@ static void test_message_append_errors(lms_db *db)
     REJECT(db, lms_append_message(db, &m, res), LMS_INVALID_ARGUMENT, "session_id is empty");
     m = msg_in("s", NULL, "x");
     REJECT(db, lms_append_message(db, &m, res), LMS_INVALID_ARGUMENT, "role is NULL");
+    m = msg_in("s", "user", "x");
+    m.ts = INT64_MAX;
+    REJECT(db, lms_append_message(db, &m, res), LMS_INVALID_ARGUMENT, "end of year 9999");
+    m.ts = -5;
+    REJECT(db, lms_append_message(db, &m, res), LMS_INVALID_ARGUMENT, "got -5");
     m = msg_in("s", "user", NULL);
     m.content_len = 4;
     REJECT(db, lms_append_message(db, &m, res), LMS_INVALID_ARGUMENT,
