@@ -282,9 +282,21 @@ func (s *boltStore) latest(session string, n int, f func(rec []byte) error) erro
 }
 
 func (s *boltStore) Latest(session string, n int, c Codec) ([]lmstore.Message, error) {
+	return decodeLatest(n, c, func(f func([]byte) error) error { return s.latest(session, n, f) })
+}
+
+func (s *boltStore) LatestRaw(session string, n int, buf []byte) ([]byte, error) {
+	return collectRaw(buf, func(f func([]byte) error) error { return s.latest(session, n, f) })
+}
+
+func (s *boltStore) Close() error { return s.db.Close() }
+
+// decodeLatest turns the records a peer store visits, newest first, into messages with the
+// chosen codec: the same code for every peer, so only their storage differs.
+func decodeLatest(n int, c Codec, visit func(func(rec []byte) error) error) ([]lmstore.Message, error) {
 	out := make([]lmstore.Message, 0, n)
 	var dec lmstore.MessageDecoder
-	err := s.latest(session, n, func(rec []byte) error {
+	err := visit(func(rec []byte) error {
 		var m lmstore.Message
 		var err error
 		if c == Fast {
@@ -298,16 +310,15 @@ func (s *boltStore) Latest(session string, n int, c Codec) ([]lmstore.Message, e
 	return out, err
 }
 
-func (s *boltStore) LatestRaw(session string, n int, buf []byte) ([]byte, error) {
+// collectRaw concatenates the records a peer store visits into buf, undecoded.
+func collectRaw(buf []byte, visit func(func(rec []byte) error) error) ([]byte, error) {
 	buf = buf[:0]
-	err := s.latest(session, n, func(rec []byte) error {
+	err := visit(func(rec []byte) error {
 		buf = append(buf, rec...)
 		return nil
 	})
 	return buf, err
 }
-
-func (s *boltStore) Close() error { return s.db.Close() }
 
 // ---- SQLite ----
 
@@ -458,29 +469,11 @@ func (s *sqliteStore) latestRows(session string, n int, f func(rec []byte) error
 }
 
 func (s *sqliteStore) Latest(session string, n int, c Codec) ([]lmstore.Message, error) {
-	out := make([]lmstore.Message, 0, n)
-	var dec lmstore.MessageDecoder
-	err := s.latestRows(session, n, func(rec []byte) error {
-		var m lmstore.Message
-		var err error
-		if c == Fast {
-			err = dec.Decode(rec, &m)
-		} else {
-			m, err = genericMessageOf(rec)
-		}
-		out = append(out, m)
-		return err
-	})
-	return out, err
+	return decodeLatest(n, c, func(f func([]byte) error) error { return s.latestRows(session, n, f) })
 }
 
 func (s *sqliteStore) LatestRaw(session string, n int, buf []byte) ([]byte, error) {
-	buf = buf[:0]
-	err := s.latestRows(session, n, func(rec []byte) error {
-		buf = append(buf, rec...)
-		return nil
-	})
-	return buf, err
+	return collectRaw(buf, func(f func([]byte) error) error { return s.latestRows(session, n, f) })
 }
 
 func (s *sqliteStore) Close() error { return s.db.Close() }
