@@ -12,7 +12,8 @@ use crate::error::{Error, Result};
 pub const MAX_NAME: usize = 255;
 pub const ID_LEN: usize = 16;
 
-pub fn check_name(bytes: &[u8], what: &str) -> Result<()> {
+/// Checks a session or agent id and returns it as text.
+pub fn check_name<'a>(bytes: &'a [u8], what: &str) -> Result<&'a str> {
     if bytes.is_empty() {
         return Err(Error::invalid(format!("{what} is empty")));
     }
@@ -22,8 +23,7 @@ pub fn check_name(bytes: &[u8], what: &str) -> Result<()> {
             format!("{what} is {} bytes; the limit is {MAX_NAME}", bytes.len()),
         ));
     }
-    crate::error::utf8(bytes, what)?;
-    Ok(())
+    crate::error::utf8(bytes, what)
 }
 
 /// `len | name`, the prefix shared by every key of one session or agent.

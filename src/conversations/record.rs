@@ -56,8 +56,7 @@ impl NewMessage {
         in_reply_to: Option<&[u8]>,
         metadata: &[u8],
     ) -> Result<NewMessage> {
-        super::keys::check_name(session_id, "session_id")?;
-        let session_id = crate::error::utf8(session_id, "session_id")?;
+        let session_id = super::keys::check_name(session_id, "session_id")?;
         let (id, generated_id) = match id {
             Some(b) => (check_id(b, "message id")?, false),
             None => (*uuid::Uuid::now_v7().as_bytes(), true),
@@ -74,10 +73,7 @@ impl NewMessage {
         }
         let role = crate::error::utf8(role, "role")?.to_owned();
         let agent_id = match agent_id {
-            Some(a) => {
-                super::keys::check_name(a, "agent_id")?;
-                Some(crate::error::utf8(a, "agent_id")?.to_owned())
-            }
+            Some(a) => Some(super::keys::check_name(a, "agent_id")?.to_owned()),
             None => None,
         };
         let content = crate::error::utf8(content, "content")?.to_owned();
