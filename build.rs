@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 
 fn main() {
-    println!("cargo:rerun-if-changed=src/capi");
+    // cbindgen reads every module (a `pub const` anywhere lands in the header), so any source
+    // change can change the header.
+    println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=LMSTORE_UPDATE_HEADER");
     // A SONAME carrying the ABI major lets installed programs keep loading a compatible library.

@@ -12,7 +12,8 @@
 //!   LMSTORE_BENCH_SINGLE    durable single-message appends per round and test (default 2000 * scale)
 //!   LMSTORE_BENCH_THREADS   threads for the concurrent durable test (default 8)
 //!   LMSTORE_BENCH_ROUNDS    rounds; medians are reported (default 5)
-//!   LMSTORE_BENCH_ONLY      comma-separated subset of batch,range,single (range needs batch)
+//!   LMSTORE_BENCH_ONLY      comma-separated subset of batch,range,single,size,zstd (range needs batch)
+//!   LMSTORE_BENCH_LARGE     messages in the large-message mix of the size part (default 20000 * scale)
 //! Stores live in a temporary directory under TMPDIR (default /tmp), removed at the end.
 
 mod common;
@@ -1107,10 +1108,373 @@ fn main() {
     if cfg.run.runs("single") {
         single(&cfg, &d, tmp.path());
     }
+    if cfg.run.runs("size") {
+        sizes(&cfg, &d, tmp.path());
+    }
+    if cfg.run.runs("zstd") {
+        zstd_costs(&d);
+    }
     println!();
     println!("  total time {:.0} s", started.elapsed().as_secs_f64());
     if cfg.run.smoke {
         println!("  (smoke run: tiny sizes, the figures above prove only that the bench runs)");
     }
     tmp.close().expect("remove tempdir");
+}
+
+// ---------------------------------------------------------------------------------------------
+// (d) Bytes on disk (issue 15)
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1 << 20) as f64
+}
+
+/// Fills SQLite with `messages` (session, j, content, metadata) in the given order, 1,000 rows
+/// per transaction, then checkpoints so the main file holds everything; returns its size.
+fn sqlite_size(
+    path: &Path,
+    schema: &str,
+    usual: bool,
+    messages: &mut dyn Iterator<Item = (String, i64, String, Vec<u8>, &'static str)>,
+) -> u64 {
+    let conn = sqlite_open(path, schema, "OFF");
+    let mut rec = Vec::new();
+    let now = now_micros();
+    let mut open = false;
+    let mut n = 0;
+    for (session, ts, content, meta, role) in messages {
+        if !open {
+            conn.execute_batch("BEGIN").unwrap();
+            open = true;
+        }
+        let id = *uuid::Uuid::now_v7().as_bytes();
+        encode_record(&mut rec, &id, &session, ts, role, &content, &meta, now);
+        if usual {
+            conn.prepare_cached(SQL_USUAL_INSERT)
+                .unwrap()
+                .execute(rusqlite::params![&id[..], session, ts, &rec[..]])
+                .unwrap();
+        } else {
+            conn.prepare_cached(SQL_BEST_INSERT)
+                .unwrap()
+                .execute(rusqlite::params![session, ts, &id[..], &rec[..]])
+                .unwrap();
+        }
+        n += 1;
+        if n % 1000 == 0 {
+            conn.execute_batch("COMMIT").unwrap();
+            open = false;
+        }
+    }
+    if open {
+        conn.execute_batch("COMMIT").unwrap();
+    }
+    conn.pragma_update(None, "wal_checkpoint", "TRUNCATE")
+        .unwrap();
+    drop(conn);
+    file_size(path)
+}
+
+/// Appends `messages` through the ABI (no-sync: the layout does not depend on flushes) in
+/// batches of one session, then prints where the bytes went; returns the size of data.mdb.
+fn lmstore_size(
+    dir: &Path,
+    batches: &mut dyn Iterator<Item = Vec<(String, i64, String, Vec<u8>, &'static str)>>,
+) -> u64 {
+    let abi = Abi::open(dir, LMS_OPEN_NO_SYNC);
+    let mut results = Vec::new();
+    for batch in batches {
+        let msgs: Vec<lms_message_in> = batch
+            .iter()
+            .map(|(s, ts, c, m, r)| Abi::message(s, *ts, r, c, m))
+            .collect();
+        results.clear();
+        results.reserve(msgs.len());
+        // SAFETY: msgs and results hold msgs.len() entries; every pointer is valid for the call.
+        lms_check(
+            unsafe { lms_append_messages(abi.0, msgs.as_ptr(), msgs.len(), results.as_mut_ptr()) },
+            "lms_append_messages",
+        );
+    }
+    let store = lmstore::Store::open(dir, lmstore::OpenOptions::default()).expect("open");
+    let usage = store.usage().expect("usage");
+    print_usage(&usage);
+    let st = store.stats().expect("stats");
+    println!(
+        "    message bodies {:.1} MiB as given, {:.1} MiB as stored (compression saved {:.0}%)",
+        mib(st.body_bytes),
+        mib(st.body_stored_bytes),
+        100.0 - st.body_stored_bytes as f64 * 100.0 / st.body_bytes.max(1) as f64
+    );
+    let packed = dir.with_extension("repacked");
+    store.repack_into(&packed).expect("repack");
+    let p = lmstore::Store::open(&packed, lmstore::OpenOptions::default()).expect("open");
+    let pu = p.usage().expect("usage");
+    let fill = |u: &lmstore::lmdb::Usage| {
+        u.table("messages")
+            .map(|t| t.leaf_fill(u.page_size) * 100.0)
+            .unwrap_or(0.0)
+    };
+    println!(
+        "    repacked (Store::repack_into): data.mdb {:.1} MiB, messages fill {:.0}% (appended: {:.0}%)",
+        mib(file_size(&packed.join("data.mdb"))),
+        fill(&pu),
+        fill(&usage)
+    );
+    drop(p);
+    drop(store);
+    drop(abi);
+    file_size(&dir.join("data.mdb"))
+}
+
+fn print_usage(u: &lmstore::lmdb::Usage) {
+    println!(
+        "    {:<17} {:>10} {:>8} {:>9} {:>9} {:>6} {:>10} {:>10}",
+        "table", "entries", "branch", "leaf", "overflow", "fill", "keys MiB", "vals MiB"
+    );
+    for t in u.tables.iter().filter(|t| t.entries > 0) {
+        println!(
+            "    {:<17} {:>10} {:>8} {:>9} {:>9} {:>5.0}% {:>10.1} {:>10.1}",
+            t.name,
+            t.entries,
+            t.branch_pages,
+            t.leaf_pages,
+            t.overflow_pages,
+            t.leaf_fill(u.page_size) * 100.0,
+            mib(t.key_bytes),
+            mib(t.value_bytes)
+        );
+    }
+    println!(
+        "    file: {} pages of {} bytes, {} of them free",
+        u.file_pages, u.page_size, u.free_pages
+    );
+}
+
+fn sizes(cfg: &Config, d: &Data, dir: &Path) {
+    println!();
+    println!(
+        "(d) bytes on disk: {} sessions x {} messages, batches of {} of one session, sessions in turn",
+        cfg.sessions, cfg.per_session, cfg.batch
+    );
+    let rows = |s: usize, j: usize| {
+        (
+            d.sessions[s].clone(),
+            d.ts(s, j),
+            d.content(s, j).to_owned(),
+            d.meta(j).to_vec(),
+            Data::role(j),
+        )
+    };
+    let order = || {
+        (0..cfg.per_session.div_ceil(cfg.batch)).flat_map(move |r| {
+            (0..cfg.sessions)
+                .map(move |s| (s, r * cfg.batch, ((r + 1) * cfg.batch).min(cfg.per_session)))
+        })
+    };
+    let lms = lmstore_size(
+        &dir.join("size-lmstore"),
+        &mut order().map(|(s, a, b)| (a..b).map(|j| rows(s, j)).collect()),
+    );
+    let best = sqlite_size(
+        &dir.join("size-best.db"),
+        SQL_BEST,
+        false,
+        &mut order().flat_map(|(s, a, b)| (a..b).map(move |j| rows(s, j))),
+    );
+    let usual = sqlite_size(
+        &dir.join("size-usual.db"),
+        SQL_USUAL,
+        true,
+        &mut order().flat_map(|(s, a, b)| (a..b).map(move |j| rows(s, j))),
+    );
+    report_sizes(lms, best, usual, None);
+
+    // A mix with large messages: every 10th message a tool output of 2 KB..200 KB.
+    let large_n = env_usize("LMSTORE_BENCH_LARGE")
+        .unwrap_or(cfg.run.scaled(20_000.0, 400))
+        .max(20);
+    // As many sessions as the data set has names for (20 at full scale, fewer in a smoke run).
+    let sessions = 20.min(large_n).min(d.sessions.len());
+    let per = large_n / sessions;
+    println!();
+    println!(
+        "    mix with large messages: {sessions} sessions x {per} messages, every 10th 2 KB..200 KB"
+    );
+    let mut rng = Rng(0x5EED_1A46_E000_0001);
+    let mut sizes_of: Vec<usize> = (0..sessions * per)
+        .map(|i| {
+            if i % 10 == 9 {
+                // log-uniform between 2 KB and 200 KB
+                let f = (rng.below(1000) as f64) / 1000.0;
+                (2048.0 * 100f64.powf(f)) as usize
+            } else {
+                0
+            }
+        })
+        .collect();
+    let big = |n: usize, seed: usize| -> String {
+        let mut s = String::with_capacity(n + 64);
+        let mut k = seed;
+        while s.len() < n {
+            s.push_str(d.content(k % d.sessions.len(), k));
+            s.push('\n');
+            k += 1;
+        }
+        s.truncate(n);
+        s
+    };
+    let content_bytes: u64 = (0..sessions * per)
+        .map(|i| {
+            if sizes_of[i] > 0 {
+                sizes_of[i] as u64
+            } else {
+                d.content(i % sessions, i).len() as u64
+            }
+        })
+        .sum();
+    let sizes_ref = &mut sizes_of;
+    let mixed = |s: usize, j: usize, sizes_of: &[usize]| {
+        let i = s * per + j;
+        let content = if sizes_of[i] > 0 {
+            big(sizes_of[i], i)
+        } else {
+            d.content(s, j).to_owned()
+        };
+        (
+            d.sessions[s].clone(),
+            d.ts(s, j),
+            content,
+            d.meta(j).to_vec(),
+            Data::role(j),
+        )
+    };
+    let sizes_of: &[usize] = sizes_ref;
+    let batch = 100.min(per);
+    let order = || {
+        (0..per.div_ceil(batch)).flat_map(move |r| {
+            (0..sessions).map(move |s| (s, r * batch, ((r + 1) * batch).min(per)))
+        })
+    };
+    let lms = lmstore_size(
+        &dir.join("size-mixed-lmstore"),
+        &mut order().map(|(s, a, b)| (a..b).map(|j| mixed(s, j, sizes_of)).collect()),
+    );
+    let best = sqlite_size(
+        &dir.join("size-mixed-best.db"),
+        SQL_BEST,
+        false,
+        &mut order().flat_map(|(s, a, b)| (a..b).map(move |j| mixed(s, j, sizes_of))),
+    );
+    let usual = sqlite_size(
+        &dir.join("size-mixed-usual.db"),
+        SQL_USUAL,
+        true,
+        &mut order().flat_map(|(s, a, b)| (a..b).map(move |j| mixed(s, j, sizes_of))),
+    );
+    report_sizes(lms, best, usual, Some(content_bytes));
+}
+
+fn report_sizes(lms: u64, best: u64, usual: u64, content: Option<u64>) {
+    println!(
+        "    lmstore data.mdb {:>9.1} MiB | SQLite WITHOUT ROWID {:>9.1} MiB | SQLite rowid+index {:>9.1} MiB",
+        mib(lms),
+        mib(best),
+        mib(usual)
+    );
+    let r = lms as f64 / best.min(usual) as f64;
+    println!(
+        "    lmstore / SQLite best schema = {r:.2}x   goal <= 1.0x   {}",
+        verdict(r <= 1.0)
+    );
+    println!(
+        "    lmstore / SQLite WITHOUT ROWID = {:.2}x, / rowid+index = {:.2}x",
+        lms as f64 / best as f64,
+        lms as f64 / usual as f64
+    );
+    if let Some(c) = content {
+        println!(
+            "    content {:.1} MiB: lmstore holds {:.2}x its content bytes",
+            mib(c),
+            lms as f64 / c as f64
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// (e) What compressing a body would cost a read, by size, with and without a dictionary trained
+// on the data set's own messages: the measurement behind COMPRESS_MIN.
+
+fn zstd_costs(d: &Data) {
+    println!();
+    println!("(e) zstd on one message body: ratio and decompression time (per body)");
+    let bodies: Vec<Vec<u8>> = (0..POOL)
+        .map(|i| {
+            let mut b = Vec::new();
+            let c = d.content(0, i);
+            rmp::encode::write_str(&mut b, c).unwrap();
+            b.extend_from_slice(d.meta(i));
+            b
+        })
+        .collect();
+    let dict = zstd::dict::from_samples(&bodies, 16 << 10).expect("train");
+    let cdict = zstd::dict::EncoderDictionary::copy(&dict, 3);
+    let ddict = zstd::dict::DecoderDictionary::copy(&dict);
+    let mut plain_c = zstd::bulk::Compressor::new(3).unwrap();
+    let mut dict_c = zstd::bulk::Compressor::with_prepared_dictionary(&cdict).unwrap();
+    let mut plain_d = zstd::bulk::Decompressor::new().unwrap();
+    let mut dict_d = zstd::bulk::Decompressor::with_prepared_dictionary(&ddict).unwrap();
+    let mut out = Vec::with_capacity(1 << 20);
+    for size in [300usize, 1024, 4096, 32768] {
+        let body: Vec<u8> = if size <= 300 {
+            bodies[7].clone()
+        } else {
+            let mut b = Vec::new();
+            let mut k = 0;
+            while b.len() < size {
+                b.extend_from_slice(d.content(1, k).as_bytes());
+                b.push(b'\n');
+                k += 1;
+            }
+            b.truncate(size);
+            b
+        };
+        for (name, frame, dec) in [
+            (
+                "no dictionary",
+                plain_c.compress(&body).unwrap(),
+                &mut plain_d,
+            ),
+            (
+                "dictionary   ",
+                dict_c.compress(&body).unwrap(),
+                &mut dict_d,
+            ),
+        ] {
+            let n = 20_000usize;
+            let t = Instant::now();
+            for _ in 0..n {
+                out.clear();
+                dec.decompress_to_buffer(&frame, &mut out).unwrap();
+                black_box(&out);
+            }
+            let ns = t.elapsed().as_secs_f64() * 1e9 / n as f64;
+            let t = Instant::now();
+            for _ in 0..n {
+                out.clear();
+                out.extend_from_slice(&body);
+                black_box(&out);
+            }
+            let copy_ns = t.elapsed().as_secs_f64() * 1e9 / n as f64;
+            println!(
+                "    {size:>6} B {name}: {:>6} B stored ({:>3.0}%), inflate {ns:>7.0} ns vs copy {copy_ns:>5.0} ns",
+                frame.len(),
+                frame.len() as f64 * 100.0 / body.len() as f64
+            );
+        }
+    }
 }

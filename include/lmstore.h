@@ -11,7 +11,22 @@
  *  - Whatever the library allocates for the caller is released by the matching free function:
  *    uint8_t **out buffers by lms_bytes_free(), pages by lms_page_free(), decoded templates by
  *    lms_template_free(), decoded message lists by lms_message_list_free(). All accept NULL.
- *  - Out-parameters are cleared on entry, so a failed call never leaves a stale pointer.
+ *  - `db` must be a handle from lms_open() that is not closed yet: NULL is refused with
+ *    LMS_INVALID_ARGUMENT, any other invalid handle is undefined behaviour. Every other pointer
+ *    must be valid for its length for the duration of the call; NULL is allowed where its length
+ *    is 0 or the comment says so, and refused with LMS_INVALID_ARGUMENT otherwise.
+ *  - Out-parameters after a failure: pointer/length pairs (uint8_t **out, size_t *out_len) and
+ *    pages (lms_page) are cleared on entry, so a failed call leaves NULL/0 and never a stale
+ *    pointer; other out-values (counts, outcomes, result arrays, structs) are unspecified unless
+ *    the function says otherwise; the buffer of an _into read is untouched on
+ *    LMS_BUFFER_TOO_SMALL.
+ *  - Each function's @return lists every status it can return (tests/header_docs.rs checks it).
+ *  - Key limits (all keys are non-empty UTF-8 without NUL bytes; a longer key fails with
+ *    LMS_KEY_TOO_LONG and the message gives the limit): session and agent ids 1..255 bytes;
+ *    template ids 1..502 bytes; a template id and a version together at most 510 bytes, and an
+ *    id and an alias together at most 510 bytes (LMDB's 511-byte keys, less a separator; the
+ *    id's own limit leaves room for the 8-byte sequence of its history). Cursors are at most
+ *    LMS_CURSOR_MAX bytes; a page holds at most LMS_MAX_PAGE records.
  *  - An lms_db handle may be used from many threads at once, including runtimes whose threads
  *    hop between OS threads (LMDB runs with MDB_NOTLS and no transaction outlives a call).
  *  - Records (templates, messages, sessions) are MessagePack maps with string keys; times are
@@ -21,10 +36,13 @@
  *    the whole LMDB read), a page of messages crosses in one call as one array, and Go and
  *    Node decode with their own fast MessagePack libraries. C callers who prefer fields use
  *    lms_put_template_fields(), lms_append_messages() (structs in) and lms_template_decode(),
- *    lms_messages_decode() (views out). docs/format.md describes every record.
- *  - Reads come in two forms: one that allocates the result (free it as above) and an _into
- *    form that writes into a caller-owned buffer and returns LMS_BUFFER_TOO_SMALL with the
- *    size needed when it does not fit.
+ *    lms_messages_decode(), lms_template_ids_decode(), lms_template_versions_decode(),
+ *    lms_template_aliases_decode(), lms_sessions_decode() (views out), so a C program needs
+ *    nothing but this header. docs/format.md describes every record.
+ *  - Every read comes in two forms: one that allocates the result (free it as above) and an
+ *    _into form that writes into a caller-owned buffer and returns LMS_BUFFER_TOO_SMALL with
+ *    the size needed when it does not fit (the buffer untouched). Bindings use the _into forms
+ *    only, so they have one read path.
  *  - Status codes are never renumbered; new ones may be added, so treat unknown codes as errors.
  */
 
@@ -33,6 +51,11 @@
 
 #include <stdint.h>
 #include <stddef.h>
+
+/**
+ * The most operations one lms_write_batch() call may hold.
+ */
+#define LMS_MAX_BATCH_OPS 65536
 
 /**
  * Success.
@@ -115,6 +138,27 @@
 #define LMS_BUFFER_TOO_SMALL 15
 
 /**
+ * The operation means nothing for this store's backend (e.g. an LMDB backup of a PostgreSQL store).
+ */
+#define LMS_UNSUPPORTED 19
+
+/**
+ * A render input is missing or has the wrong type (the message names the input and the reason).
+ */
+#define LMS_INPUT 16
+
+/**
+ * The template failed to compile or render (the message has the reason, the template id and
+ * version, and the line).
+ */
+#define LMS_RENDER 17
+
+/**
+ * The path holds a file or an LMDB environment that is not an lmstore; it was not modified.
+ */
+#define LMS_NOT_A_STORE 18
+
+/**
  * Size of the cursor buffer in ::lms_page; cursors are opaque and at most this long.
  */
 #define LMS_CURSOR_MAX 272
@@ -128,6 +172,11 @@
  * The most items one page may hold.
  */
 #define LMS_MAX_PAGE 10000
+
+/**
+ * The latest timestamp a caller may give (µs): the last microsecond of year 9999.
+ */
+#define LMS_MAX_TS 253402300799999999
 
 /**
  * Append outcome: the message was stored.
@@ -196,9 +245,10 @@
 #define LMS_ABI_VERSION 1
 
 /**
- * Version of ::lms_options this header describes (the `version` field).
+ * Version of ::lms_options this header describes (the `version` field). Version 1 (the struct
+ * without the fields after `file_mode`) is still accepted.
  */
-#define LMS_OPTIONS_VERSION 1
+#define LMS_OPTIONS_VERSION 2
 
 /**
  * Open flag: open read-only; every write returns LMS_READ_ONLY.
@@ -212,9 +262,49 @@
 #define LMS_OPEN_NO_SYNC 2
 
 /**
+ * Open flag: before LMDB maps the file, walk every page of every table with lmstore's own
+ * bounds-checked reader; a damaged file is refused with LMS_CORRUPT naming the page and table.
+ * Costs one read of the whole file; without it, open checks only the meta pages, the file's
+ * length and the table roots.
+ */
+#define LMS_OPEN_VERIFY 4
+
+/**
+ * Open flag: create missing parent directories of `path` too. Without it only the store's own
+ * directory is created, and a missing parent is LMS_NOT_FOUND, so a mistyped path never
+ * silently gives a new, empty store.
+ */
+#define LMS_OPEN_CREATE_PARENTS 8
+
+/**
  * Backup flag: compact while copying (omit free pages).
  */
 #define LMS_BACKUP_COMPACT 1
+
+/**
+ * Import flag: report what would happen, write nothing.
+ */
+#define LMS_IMPORT_DRY_RUN 1
+
+/**
+ * Import flag: one transaction; any skipped or conflicting file and nothing is written.
+ */
+#define LMS_IMPORT_ATOMIC 2
+
+/**
+ * Import flag: replace an existing id+version whose body differs instead of a conflict.
+ */
+#define LMS_IMPORT_REPLACE 4
+
+/**
+ * Migration source: a promptlightning LMDB registry (templates, version_index, metadata).
+ */
+#define LMS_MIGRATE_PROMPTLIGHTNING 1
+
+/**
+ * Migration source: a tkr-agent-chat LMDB message store (sessions, messages, ...).
+ */
+#define LMS_MIGRATE_TKR_AGENT_CHAT 2
 
 /**
  * Put flag: replace an existing version whose content differs instead of failing with LMS_CONFLICT.
@@ -237,16 +327,33 @@
 #define LMS_PUT_REPLACED 2
 
 /**
- * The latest timestamp a caller may give: the last microsecond of year 9999. Bounding it keeps
- * every assigned timestamp (`last + 1`) far from overflow.
- */
-#define MAX_TS 253402300799999999
-
-/**
  * An open store. Created by lms_open(), destroyed by lms_close(). Safe to share between
  * threads; every function taking it may be called concurrently.
  */
 typedef struct lms_db lms_db;
+
+/**
+ * What lms_check_consistency() checked and found; release with lms_consistency_report_free().
+ */
+typedef struct lms_consistency_report {
+  /**
+   * Messages checked against the id, agent and session indexes.
+   */
+  uint64_t messages;
+  uint64_t template_ids;
+  uint64_t template_versions;
+  uint64_t aliases;
+  /**
+   * How many problems were found; 0 means the store is consistent.
+   */
+  uint32_t problem_count;
+  /**
+   * The problems in words, UTF-8, one per line (each ends with '\n'), owned by the report;
+   * NULL when there are none.
+   */
+  uint8_t *problems;
+  size_t problems_len;
+} lms_consistency_report;
 
 /**
  * One message to append. Every (pointer, length) pair is borrowed for the call only; a NULL
@@ -452,6 +559,81 @@ typedef struct lms_message_list {
 } lms_message_list;
 
 /**
+ * Template ids from lms_list_templates(), in order. Free with lms_str_list_free().
+ */
+typedef struct lms_str_list {
+  const struct lms_str *items;
+  size_t count;
+} lms_str_list;
+
+/**
+ * One version of a template, from lms_list_template_versions().
+ */
+typedef struct lms_template_version {
+  struct lms_str version;
+  /**
+   * Microseconds since the epoch.
+   */
+  int64_t created_at;
+} lms_template_version;
+
+/**
+ * Versions from lms_list_template_versions(), oldest first. Free with lms_version_list_free().
+ */
+typedef struct lms_version_list {
+  const struct lms_template_version *items;
+  size_t count;
+} lms_version_list;
+
+/**
+ * One alias of a template, from lms_list_template_aliases().
+ */
+typedef struct lms_template_alias {
+  struct lms_str alias;
+  struct lms_str version;
+} lms_template_alias;
+
+/**
+ * Aliases from lms_list_template_aliases(), in the map's order (by alias). Free with
+ * lms_alias_list_free().
+ */
+typedef struct lms_alias_list {
+  const struct lms_template_alias *items;
+  size_t count;
+} lms_alias_list;
+
+/**
+ * A session, from lms_get_session() or a page of lms_list_sessions().
+ */
+typedef struct lms_session {
+  struct lms_str session_id;
+  /**
+   * NULL/0 when the session has no title.
+   */
+  struct lms_str title;
+  /**
+   * MessagePack map.
+   */
+  struct lms_str metadata;
+  int64_t created_at;
+  int64_t updated_at;
+  /**
+   * Time of the newest message; 0 when there is none.
+   */
+  int64_t last_ts;
+  int64_t last_activity;
+  uint64_t message_count;
+} lms_session;
+
+/**
+ * Sessions in page order. Free with lms_session_list_free().
+ */
+typedef struct lms_session_list {
+  const struct lms_session *items;
+  size_t count;
+} lms_session_list;
+
+/**
  * Options for lms_open(). Initialize with lms_options_init(), then set what you need.
  */
 typedef struct lms_options {
@@ -479,6 +661,19 @@ typedef struct lms_options {
    * Permission bits of created files (0: 0600, owner only).
    */
   uint32_t file_mode;
+  /**
+   * Compiled templates kept for rendering (0: 256). @since options version 2
+   */
+  uint32_t render_cache_size;
+  /**
+   * PostgreSQL stores: connections kept open to the server (0: 4). @since options version 2
+   */
+  uint32_t pool_size;
+  /**
+   * PostgreSQL stores: how long to wait when connecting, in milliseconds (0: 5000).
+   * @since options version 2
+   */
+  uint32_t connect_timeout_ms;
 } lms_options;
 
 /**
@@ -504,6 +699,12 @@ typedef struct lms_stats {
    */
   uint32_t lmdb_version;
 } lms_stats;
+
+/**
+ * Progress callback: `done` of `known` units so far. Called on the calling thread during the
+ * call, never after it returns; it must not call back into lmstore on the same handle.
+ */
+typedef void (*lms_progress_fn)(void *ctx, uint64_t done, uint64_t known);
 
 /**
  * A template given field by field, for lms_put_template_fields(). Every (pointer, length)
@@ -550,6 +751,47 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Runs a batch of write operations in order and returns one result per operation.
+ *
+ * `ops` is a MessagePack array; each operation is an array that starts with its name (the
+ * arguments are those of the matching lms_* call; strings may be str or bin):
+ * `["put_template", spec (bin: the MessagePack map of lms_put_template), replace (bool)]`,
+ * `["delete_template", id, version or nil]`, `["set_template_alias", id, alias, version]`,
+ * `["delete_template_alias", id, alias]`, `["append", batch (bin: the array of
+ * lms_append_messages_packed)]`, `["update_message", id (bin 16), content or nil, metadata
+ * (bin) or nil, flags (LMS_UPDATE_*)]`, `["delete_message", id]`, `["trim_session",
+ * session_id, keep]`, `["trim_session_before", session_id, before_ts]`, `["create_session",
+ * session_id, title or nil, metadata (bin) or nil]`, `["update_session", session_id, title or
+ * nil, metadata (bin) or nil, flags]`, `["delete_session", session_id]`, `["sync"]`,
+ * `["backup", path, compact (bool)]`.
+ *
+ * Consecutive operations other than sync and backup run in one write transaction with one
+ * commit (durable unless LMS_OPEN_NO_SYNC); sync and backup run between them, in order. An
+ * operation that fails changes nothing and does not fail the others; a commit that fails
+ * fails every operation it held.
+ *
+ * @param db              Handle from lms_open().
+ * @param ops,ops_len     The MessagePack array (at most LMS_MAX_BATCH_OPS operations); borrowed.
+ * @param[out] out,out_len  A new buffer, freed with lms_bytes_free(). On LMS_OK: a
+ *        MessagePack array with one result per operation, in order: `[0, value]` on success
+ *        (value: nil; the put outcome for put_template; for append an array of
+ *        `[id (bin 16), ts, duplicate (bool)]`; the number of messages deleted for the trims
+ *        and delete_session), `[status, message, os_code]` on failure (the status and words
+ *        lms_last_error() would give for the same call). On any other return it holds that
+ *        call's own error as `[status, message, os_code]`, unless out or out_len is NULL.
+ * @return LMS_OK when every operation has its result (each may have failed on its own);
+ *         LMS_INVALID_ARGUMENT (db, ops, out or out_len NULL, too many operations);
+ *         LMS_BAD_MSGPACK (ops is not a MessagePack array); LMS_IO (out of memory for the
+ *         results); LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_write_batch(struct lms_db *db,
+                    const uint8_t *ops,
+                    size_t ops_len,
+                    uint8_t **out,
+                    size_t *out_len);
+
+/**
  * The message describing the last failure on this thread.
  *
  * @return A NUL-terminated string owned by the library, valid until the next lmstore call on
@@ -561,6 +803,7 @@ const char *lms_last_error(void);
 
 /**
  * The raw LMDB or errno code behind the last failure on this thread (0 if none), for logs.
+ * @return The code, or 0 when the last failure had none.
  * @since 0.1
  */
 int lms_last_error_os_code(void);
@@ -568,6 +811,7 @@ int lms_last_error_os_code(void);
 /**
  * A static description of a status code, e.g. "not found". Never NULL; unknown codes give
  * "unknown status". The string is owned by the library and never freed.
+ * @return A static NUL-terminated string; never NULL.
  * @since 0.1
  */
 const char *lms_strerror(int status);
@@ -583,14 +827,40 @@ const char *lms_strerror(int status);
 void lms_bytes_free(uint8_t *data, size_t len);
 
 /**
+ * Checks every index against its records and every counter against a count (templates:
+ * heads, versions, put order, aliases; conversations: message id and agent indexes, session
+ * counts and activity), from one read snapshot, while readers and writers go on. It reads
+ * records through the store (either engine); lms_verify() checks LMDB's pages beneath them.
+ *
+ * @param db        Handle from lms_open().
+ * @param[out] out  The report. Filled on LMS_OK, whether or not problems were found (see
+ *                  `problem_count`); cleared on failure. Free with lms_consistency_report_free().
+ * @return LMS_OK when the check ran (problems are in the report, not in the status);
+ *         LMS_INVALID_ARGUMENT (db or out NULL); LMS_IO or LMS_CORRUPT when the check itself
+ *         could not read the store; LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_check_consistency(struct lms_db *db, struct lms_consistency_report *out);
+
+/**
+ * Frees the problem text of a report filled by lms_check_consistency() and clears it. NULL is a no-op;
+ * freeing a cleared report again is harmless.
+ * @since 0.2
+ */
+void lms_consistency_report_free(struct lms_consistency_report *report);
+
+/**
  * Appends `count` messages in one transaction: all are stored or none. Returns once the
  * commit is durable (unless the store was opened with LMS_OPEN_NO_SYNC). Concurrent appends
  * from several threads share one commit (group commit).
  *
  * @param msgs          `count` messages, borrowed for the call.
  * @param[out] results  Caller-owned array of `count` results, in the order of `msgs`.
- * @return LMS_OK; LMS_INVALID_ARGUMENT (message i: the message names it); LMS_INVALID_UTF8;
- *         LMS_BAD_MSGPACK (metadata not a map); LMS_KEY_TOO_LONG; LMS_TOO_LARGE; LMS_MAP_FULL.
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db, messages or results with a count, more than the
+ *         batch cap, a bad field of message i: the message names it); LMS_INVALID_UTF8;
+ *         LMS_BAD_MSGPACK (metadata not a map); LMS_KEY_TOO_LONG; LMS_READ_ONLY; LMS_MAP_FULL (at
+ *         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+ *         failure. On failure results are unspecified.
  * @since 0.1
  */
 int lms_append_messages(struct lms_db *db,
@@ -601,6 +871,10 @@ int lms_append_messages(struct lms_db *db,
 /**
  * Appends one message; see lms_append_messages().
  * @param[out] result  Caller-owned; may be NULL if not wanted.
+ * @return As lms_append_messages() for one message: LMS_OK; LMS_INVALID_ARGUMENT;
+ *         LMS_INVALID_UTF8; LMS_BAD_MSGPACK; LMS_KEY_TOO_LONG; LMS_READ_ONLY; LMS_MAP_FULL (at
+ *         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+ *         failure.
  * @since 0.1
  */
 int lms_append_message(struct lms_db *db,
@@ -611,9 +885,16 @@ int lms_append_message(struct lms_db *db,
  * lms_append_messages() with the batch as one MessagePack array of maps with the keys
  * session_id, id (bin 16), ts (int, 0/absent = assign), role, agent_id, content,
  * in_reply_to (bin 16), metadata (map). Meant for bindings: one buffer, one crossing.
+ * Text fields are strings; an unknown key, a key given twice or a value of the wrong type
+ * fails the batch with LMS_INVALID_ARGUMENT naming the message (docs/input.md).
  *
  * @param results_cap   Capacity of `results`; must be at least the array's length.
  * @param[out] results  One result per message, in order.
+ * @return LMS_OK; LMS_BAD_MSGPACK (not an array of maps, metadata not a map); LMS_INVALID_ARGUMENT
+ *         (NULL db or batch, results_cap too small, more than the batch cap, a bad field of
+ *         message i); LMS_INVALID_UTF8; LMS_KEY_TOO_LONG; LMS_READ_ONLY; LMS_MAP_FULL (at
+ *         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+ *         failure. On failure results are unspecified.
  * @since 0.1
  */
 int lms_append_messages_packed(struct lms_db *db,
@@ -630,7 +911,11 @@ int lms_append_messages_packed(struct lms_db *db,
  *
  * @param range     The window, limit and cursor; borrowed for the call.
  * @param[out] out  Filled on success (cleared on failure); release with lms_page_free().
- * @return LMS_OK; LMS_INVALID_ARGUMENT (limit 0 or above LMS_MAX_PAGE); LMS_BAD_CURSOR.
+ * @return LMS_OK; LMS_BAD_CURSOR (malformed, or from another query or direction);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE, unknown flags);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+ *         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+ *         empty (data NULL).
  * @since 0.1
  */
 int lms_range_messages(struct lms_db *db,
@@ -641,13 +926,18 @@ int lms_range_messages(struct lms_db *db,
 
 /**
  * lms_range_messages() into a buffer the caller owns: the caller allocates nothing and frees
- * nothing. When the page does not fit, the call fails without writing and the next call (with
- * a larger buffer) runs the range again; keep one buffer per thread and grow it.
+ * nothing, and the page is written straight into the buffer in one pass. When the page does
+ * not fit, the call fails (the buffer's contents are then unspecified) and reports the size
+ * needed; the next call, with a larger buffer, runs the range again. Keep one buffer per
+ * thread and grow it.
  *
  * @param buf,cap   Caller-owned buffer for the page.
  * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
  *                  (the size needed): grow the buffer and call again.
- * @return As lms_range_messages(), plus LMS_BUFFER_TOO_SMALL.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
+ *         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE,
+ *         unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
+ *         long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL.
  * @since 0.1
  */
 int lms_range_messages_into(struct lms_db *db,
@@ -660,6 +950,11 @@ int lms_range_messages_into(struct lms_db *db,
 
 /**
  * Like lms_range_messages() over one agent's messages across all sessions.
+ * @return LMS_OK; LMS_BAD_CURSOR (malformed, or from another query or direction);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE, unknown flags);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+ *         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+ *         empty (data NULL).
  * @since 0.1
  */
 int lms_range_agent_messages(struct lms_db *db,
@@ -679,7 +974,9 @@ void lms_page_free(struct lms_page *page);
  * Copies out one message record by id (an index lookup, not a scan).
  * @param id,id_len LMS_ID_LEN bytes.
  * @param[out] out,out_len  A new buffer; free with lms_bytes_free().
- * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (id not 16 bytes).
+ * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer, an id that is not 16
+ *         bytes); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On
+ *         failure *out is NULL and *out_len 0.
  * @since 0.1
  */
 int lms_get_message(struct lms_db *db,
@@ -693,7 +990,10 @@ int lms_get_message(struct lms_db *db,
  * sets its updated_at.
  * @param flags  LMS_UPDATE_CONTENT and/or LMS_UPDATE_METADATA: which of the two to replace.
  * @param metadata,metadata_len  A MessagePack map (NULL/0: an empty map).
- * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_UTF8; LMS_BAD_MSGPACK; LMS_INVALID_ARGUMENT.
+ * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_UTF8 (content); LMS_BAD_MSGPACK (metadata not a map);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer, an id that is not 16 bytes, unknown or no
+ *         flags); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or
+ *         LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_update_message(struct lms_db *db,
@@ -706,7 +1006,10 @@ int lms_update_message(struct lms_db *db,
                        uint32_t flags);
 
 /**
- * Deletes one message and its index entries. @return LMS_OK; LMS_NOT_FOUND.
+ * Deletes one message and its index entries.
+ * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer, an id that is not 16
+ *         bytes); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or
+ *         LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_delete_message(struct lms_db *db, const uint8_t *id, size_t id_len);
@@ -714,6 +1017,10 @@ int lms_delete_message(struct lms_db *db, const uint8_t *id, size_t id_len);
 /**
  * Keeps only the newest `keep` messages of a session.
  * @param[out] out_deleted  How many were deleted; may be NULL.
+ * @return LMS_OK (also when nothing was deleted); LMS_INVALID_ARGUMENT (NULL db or pointer);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+ *         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+ *         LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_trim_session(struct lms_db *db,
@@ -725,6 +1032,10 @@ int lms_trim_session(struct lms_db *db,
 /**
  * Deletes a session's messages older than `before_ts` (µs, exclusive).
  * @param[out] out_deleted  How many were deleted; may be NULL.
+ * @return LMS_OK (also when nothing was deleted); LMS_INVALID_ARGUMENT (NULL db or pointer);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+ *         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+ *         LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_trim_session_before(struct lms_db *db,
@@ -737,7 +1048,10 @@ int lms_trim_session_before(struct lms_db *db,
  * Creates a session explicitly (sessions are also created by their first message).
  * @param title,title_len  Optional UTF-8.
  * @param metadata,metadata_len  Optional MessagePack map.
- * @return LMS_OK; LMS_CONFLICT if it exists.
+ * @return LMS_OK; LMS_CONFLICT (the session exists); LMS_BAD_MSGPACK (metadata not a map);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key
+ *         that is not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size);
+ *         LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_create_session(struct lms_db *db,
@@ -752,7 +1066,10 @@ int lms_create_session(struct lms_db *db,
  * Copies out a session as a MessagePack map {session_id, title, metadata, created_at,
  * updated_at, last_ts, last_activity, message_count}.
  * @param[out] out,out_len  A new buffer; free with lms_bytes_free().
- * @return LMS_OK; LMS_NOT_FOUND.
+ * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer or out);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+ *         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+ *         NULL and *out_len 0.
  * @since 0.1
  */
 int lms_get_session(struct lms_db *db,
@@ -764,7 +1081,10 @@ int lms_get_session(struct lms_db *db,
 /**
  * Replaces a session's title and/or metadata.
  * @param flags  LMS_UPDATE_TITLE and/or LMS_UPDATE_METADATA. A NULL/0 title clears it.
- * @return LMS_OK; LMS_NOT_FOUND; LMS_BAD_MSGPACK; LMS_INVALID_UTF8.
+ * @return LMS_OK; LMS_NOT_FOUND; LMS_BAD_MSGPACK (metadata not a map); LMS_INVALID_ARGUMENT (NULL
+ *         db or pointer, unknown or no flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is
+ *         not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE;
+ *         LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_update_session(struct lms_db *db,
@@ -779,7 +1099,10 @@ int lms_update_session(struct lms_db *db,
 /**
  * Deletes a session with all its messages and index entries, in one transaction.
  * @param[out] out_deleted  How many messages were deleted; may be NULL.
- * @return LMS_OK; LMS_NOT_FOUND.
+ * @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INVALID_UTF8 or
+ *         LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at
+ *         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+ *         failure.
  * @since 0.1
  */
 int lms_delete_session(struct lms_db *db,
@@ -793,6 +1116,9 @@ int lms_delete_session(struct lms_db *db,
  * @param cursor,cursor_len  The previous page's cursor, or NULL/0 to start.
  * @param limit  1..LMS_MAX_PAGE.
  * @param[out] out  Release with lms_page_free().
+ * @return LMS_OK; LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above
+ *         LMS_MAX_PAGE); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged);
+ *         LMS_INTERNAL. On failure *out is empty (data NULL).
  * @since 0.1
  */
 int lms_list_sessions(struct lms_db *db,
@@ -805,7 +1131,8 @@ int lms_list_sessions(struct lms_db *db,
  * Decodes a template record from lms_get_template() into field views.
  * @param record,len     The record bytes; not kept after the call.
  * @param[out] out       A new lms_template; free with lms_template_free().
- * @return LMS_OK; LMS_BAD_MSGPACK if the bytes are not a template record.
+ * @return LMS_OK; LMS_BAD_MSGPACK (the bytes are not a template record); LMS_INVALID_ARGUMENT
+ *         (NULL out, NULL data with a length); LMS_INTERNAL. On failure *out is NULL.
  * @since 0.1
  */
 int lms_template_decode(const uint8_t *record, size_t len, struct lms_template **out);
@@ -821,7 +1148,8 @@ void lms_template_free(struct lms_template *tpl);
  * lms_get_message() into message views.
  * @param data,len   The bytes; not kept after the call.
  * @param[out] out   A new list; free with lms_message_list_free().
- * @return LMS_OK; LMS_BAD_MSGPACK.
+ * @return LMS_OK; LMS_BAD_MSGPACK (not an array of message records); LMS_INVALID_ARGUMENT (NULL
+ *         out, NULL data with a length); LMS_INTERNAL. On failure *out is NULL.
  * @since 0.1
  */
 int lms_messages_decode(const uint8_t *data, size_t len, struct lms_message_list **out);
@@ -833,19 +1161,89 @@ int lms_messages_decode(const uint8_t *data, size_t len, struct lms_message_list
 void lms_message_list_free(struct lms_message_list *list);
 
 /**
+ * Decodes the ids from lms_list_templates() (an array of strings) into views.
+ * @param data,len   The bytes; not kept after the call.
+ * @param[out] out   A new list; free with lms_str_list_free().
+ * @return LMS_OK; LMS_BAD_MSGPACK (not the shape this decoder reads); LMS_INVALID_ARGUMENT
+ *         (NULL out, NULL or empty data); LMS_INTERNAL. On failure *out is NULL.
+ * @since 0.1
+ */
+int lms_template_ids_decode(const uint8_t *data, size_t len, struct lms_str_list **out);
+
+/**
+ * Frees a list from lms_template_ids_decode(). NULL is a no-op.
+ * @since 0.1
+ */
+void lms_str_list_free(struct lms_str_list *list);
+
+/**
+ * Decodes the versions from lms_list_template_versions() (an array of {version, created_at})
+ * into views.
+ * @param data,len   The bytes; not kept after the call.
+ * @param[out] out   A new list; free with lms_version_list_free().
+ * @return LMS_OK; LMS_BAD_MSGPACK (not the shape this decoder reads); LMS_INVALID_ARGUMENT
+ *         (NULL out, NULL or empty data); LMS_INTERNAL. On failure *out is NULL.
+ * @since 0.1
+ */
+int lms_template_versions_decode(const uint8_t *data, size_t len, struct lms_version_list **out);
+
+/**
+ * Frees a list from lms_template_versions_decode(). NULL is a no-op.
+ * @since 0.1
+ */
+void lms_version_list_free(struct lms_version_list *list);
+
+/**
+ * Decodes the aliases from lms_list_template_aliases() (a map alias -> version) into views.
+ * @param data,len   The bytes; not kept after the call.
+ * @param[out] out   A new list; free with lms_alias_list_free().
+ * @return LMS_OK; LMS_BAD_MSGPACK (not the shape this decoder reads); LMS_INVALID_ARGUMENT
+ *         (NULL out, NULL or empty data); LMS_INTERNAL. On failure *out is NULL.
+ * @since 0.1
+ */
+int lms_template_aliases_decode(const uint8_t *data, size_t len, struct lms_alias_list **out);
+
+/**
+ * Frees a list from lms_template_aliases_decode(). NULL is a no-op.
+ * @since 0.1
+ */
+void lms_alias_list_free(struct lms_alias_list *list);
+
+/**
+ * Decodes a page from lms_list_sessions() (an array of sessions), or one session from
+ * lms_get_session() (a list of one), into views.
+ * @param data,len   The bytes; not kept after the call.
+ * @param[out] out   A new list; free with lms_session_list_free().
+ * @return LMS_OK; LMS_BAD_MSGPACK (not the shape this decoder reads); LMS_INVALID_ARGUMENT
+ *         (NULL out, NULL or empty data); LMS_INTERNAL. On failure *out is NULL.
+ * @since 0.1
+ */
+int lms_sessions_decode(const uint8_t *data, size_t len, struct lms_session_list **out);
+
+/**
+ * Frees a list from lms_sessions_decode(). NULL is a no-op.
+ * @since 0.1
+ */
+void lms_session_list_free(struct lms_session_list *list);
+
+/**
  * The library version as a static string such as "0.1.0". Never NULL, never freed.
+ * @return The library's version, e.g. "0.1.0": a static NUL-terminated string.
  * @since 0.1
  */
 const char *lms_version(void);
 
 /**
  * The library version as LMS_VERSION_NUMBER computes it.
+ * @return MAJOR * 10000 + MINOR * 100 + PATCH, comparable with LMS_VERSION_NUMBER.
  * @since 0.1
  */
 uint32_t lms_version_number(void);
 
 /**
  * The ABI version of the loaded library; compare with LMS_ABI_VERSION.
+ * @return The ABI version the library implements; a program built against LMS_ABI_VERSION needs
+ *         the same number.
  * @since 0.1
  */
 uint32_t lms_abi_version(void);
@@ -866,9 +1264,13 @@ void lms_options_init(struct lms_options *opts);
  * @param path,path_len  Directory path bytes (no NUL needed or allowed inside).
  * @param opts           Options from lms_options_init(), or NULL for defaults.
  * @param[out] out       The new handle; set to NULL on failure. Close with lms_close().
- * @return LMS_OK; LMS_INVALID_ARGUMENT (bad options, NULL path); LMS_NOT_FOUND (read-only
- *         open of a missing store); LMS_VERSION_MISMATCH (written by a newer lmstore);
- *         LMS_CORRUPT; LMS_IO. Detail: lms_last_error().
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL path or out, options of an unknown version or with
+ *         unknown flags); LMS_NOT_FOUND (read-only open of a missing or empty store);
+ *         LMS_NOT_A_STORE (the path holds an LMDB environment of another program, refused
+ *         without writing to it); LMS_VERSION_MISMATCH (written by a newer lmstore);
+ *         LMS_CORRUPT (damaged, including a store whose schema version is missing, which is
+ *         never stamped again); LMS_IO; LMS_INTERNAL. On failure *out is NULL.
+ *         Detail: lms_last_error().
  * @since 0.1
  */
 int lms_open(const char *path,
@@ -885,7 +1287,7 @@ void lms_close(struct lms_db *db);
 
 /**
  * Flushes committed writes to disk; needed only with LMS_OPEN_NO_SYNC.
- * @return LMS_OK; LMS_INVALID_ARGUMENT; LMS_READ_ONLY; LMS_IO.
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db); LMS_READ_ONLY; LMS_IO; LMS_INTERNAL.
  * @since 0.1
  */
 int lms_sync(struct lms_db *db);
@@ -893,18 +1295,475 @@ int lms_sync(struct lms_db *db);
 /**
  * Fills `out` with counts and sizes. Counts are kept by the write transactions, not scanned.
  * @param[out] out Caller-owned struct to fill.
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_IO or LMS_CORRUPT (LMDB failed,
+ *         or stored data is damaged); LMS_INTERNAL. On failure *out is unspecified.
  * @since 0.1
  */
 int lms_stat(struct lms_db *db, struct lms_stats *out);
 
 /**
  * Writes a consistent copy of the store into directory `path` (created if missing; it must be
- * empty) while readers and writers go on.
+ * empty) while readers and writers go on. The copy gets the store's file mode (0600 by
+ * default) from its creation on; a failed backup removes the partial copy.
  * @param flags 0 or LMS_BACKUP_COMPACT.
- * @return LMS_OK; LMS_INVALID_ARGUMENT; LMS_IO (e.g. the target is not empty).
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db or path, a path with NUL, unknown flags);
+ *         LMS_IO (the target is not empty, os code ENOTEMPTY, and nothing in it was touched;
+ *         or the copy failed, e.g. ENOSPC); LMS_UNSUPPORTED (a PostgreSQL store); LMS_INTERNAL.
  * @since 0.1
  */
 int lms_backup(struct lms_db *db, const char *path, size_t path_len, uint32_t flags);
+
+/**
+ * Rewrites a store of schema 1 (lmstore before 0.2's record checksums) as schema 2 in one
+ * transaction: every value gains its checksum and messages their compact form. A schema-1
+ * store opens and reads as it is but refuses writes (LMS_VERSION_MISMATCH) until upgraded.
+ * A store already at schema 2 is left alone. Other transactions of this process wait while
+ * it runs; other processes should have the store closed. A crash during the upgrade leaves the
+ * store at schema 1; run it again.
+ *
+ * @param db             Handle from lms_open(), not read-only.
+ * @param[out] out_from  Optional (NULL to ignore): the schema the store had, 1 or 2 (2: there
+ *                       was nothing to do). 0 after a failure.
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (db NULL); LMS_READ_ONLY; LMS_CORRUPT (a schema-1
+ *         record could not be read: nothing was changed); LMS_MAP_FULL (at max_map_size:
+ *         the upgrade needs room for a second copy of what it rewrites); LMS_IO.
+ *         Also: LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_upgrade(struct lms_db *db, uint32_t *out_from);
+
+/**
+ * Imports every `.yaml`/`.yml` file under folder `path` (recursively) as template versions,
+ * reading YAML the way PyYAML's safe_load does (YAML 1.1), and reports an outcome for every
+ * file: imported, unchanged, replaced, conflict, or skipped with the reason, line and column.
+ *
+ * @param db  Handle from lms_open(), writable.
+ * @param path,path_len  The folder.
+ * @param flags  0 (file by file) or any of LMS_IMPORT_DRY_RUN, LMS_IMPORT_ATOMIC,
+ *               LMS_IMPORT_REPLACE.
+ * @param progress,ctx  Optional progress callback (NULL for none) and its context.
+ * @param[out] report,report_len  A MessagePack map (docs/import.md); free with lms_bytes_free().
+ * @return LMS_OK (also when files were skipped: the report says which); LMS_NOT_FOUND (no such
+ *         folder); LMS_INVALID_ARGUMENT (NULL arguments, unknown flags, not a folder);
+ *         LMS_IO (the folder cannot be read); LMS_READ_ONLY; LMS_MAP_FULL; LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_import_folder(struct lms_db *db,
+                      const char *path,
+                      size_t path_len,
+                      uint32_t flags,
+                      lms_progress_fn progress,
+                      void *ctx,
+                      uint8_t **report,
+                      size_t *report_len);
+
+/**
+ * Re-reads folder `path` and compares it with the store: templates that match, differ
+ * (mismatched), are missing from the store, or are in the store but in no file (extra).
+ *
+ * @param[out] report,report_len  A MessagePack map {clean, matched, skipped, mismatched,
+ *             missing, extra}; free with lms_bytes_free().
+ * @return LMS_OK (also when they differ: see `clean`); LMS_NOT_FOUND (no such folder);
+ *         LMS_INVALID_ARGUMENT; LMS_IO; LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_verify_import(struct lms_db *db,
+                      const char *path,
+                      size_t path_len,
+                      uint8_t **report,
+                      size_t *report_len);
+
+/**
+ * Exports every template version to folder `path` (created; it must be new or empty): the
+ * latest version of each id as `<id>.yaml` (the file promptlightning's LocalRegistry loads),
+ * older versions under `versions/`, aliases in `lmstore-aliases.yaml`.
+ *
+ * @param[out] report,report_len  A MessagePack map {templates, versions, aliases, files}; free
+ *             with lms_bytes_free().
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL arguments, a folder that is not empty);
+ *         LMS_IO; LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_export_folder(struct lms_db *db,
+                      const char *path,
+                      size_t path_len,
+                      uint8_t **report,
+                      size_t *report_len);
+
+/**
+ * Migrates an LMDB store of another system into this one, reading the source read-only (it is
+ * opened without a lock and never written: a read-only copy works). What lmstore does not
+ * model goes to `side_file` as JSON Lines. A second run changes nothing and says so; each run
+ * ends with a record-by-record verification (docs/migration.md).
+ *
+ * @param kind  LMS_MIGRATE_PROMPTLIGHTNING or LMS_MIGRATE_TKR_AGENT_CHAT.
+ * @param source,source_len  The source directory (the one holding data.mdb).
+ * @param side_file,side_file_len  Where to write the side file (replaced when it exists).
+ * @param progress,ctx  Optional progress callback (NULL for none) and its context.
+ * @param[out] report,report_len  A MessagePack map (docs/migration.md); free with
+ *             lms_bytes_free().
+ * @return LMS_OK; LMS_NOT_FOUND (no such source); LMS_INVALID_ARGUMENT (unknown kind, a source
+ *         that is not LMDB, is an lmstore store, or is of the other kind: the message says
+ *         which databases it has); LMS_IO; LMS_CORRUPT (a damaged source); LMS_READ_ONLY;
+ *         LMS_MAP_FULL; LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_migrate(struct lms_db *db,
+                uint32_t kind,
+                const char *source,
+                size_t source_len,
+                const char *side_file,
+                size_t side_file_len,
+                lms_progress_fn progress,
+                void *ctx,
+                uint8_t **report,
+                size_t *report_len);
+
+/**
+ * lms_get_template_by_alias() into a caller-owned buffer.
+ * @param buf,cap       Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
+ * @param[out] out_len  The record's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_NOT_FOUND (the id or the alias does not exist); LMS_INVALID_ARGUMENT (NULL db,
+ *         pointer or out_len, buf NULL with a capacity); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG;
+ *         LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_get_template_by_alias_into(struct lms_db *db,
+                                   const char *id,
+                                   size_t id_len,
+                                   const char *alias,
+                                   size_t alias_len,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *out_len);
+
+/**
+ * lms_list_templates() into a caller-owned buffer.
+ * @param buf,cap       Caller-owned buffer of `cap` bytes.
+ * @param[out] out_len  The list's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_INVALID_ARGUMENT (NULL db, pointer or out_len, limit 0 or above LMS_MAX_PAGE);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_list_templates_into(struct lms_db *db,
+                            const char *prefix,
+                            size_t prefix_len,
+                            const char *after,
+                            size_t after_len,
+                            uint32_t limit,
+                            uint8_t *buf,
+                            size_t cap,
+                            size_t *out_len);
+
+/**
+ * lms_list_template_versions() into a caller-owned buffer.
+ * @param buf,cap       Caller-owned buffer of `cap` bytes.
+ * @param[out] out_len  The list's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_NOT_FOUND (the id does not exist); LMS_INVALID_ARGUMENT (NULL db, pointer or
+ *         out_len); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_list_template_versions_into(struct lms_db *db,
+                                    const char *id,
+                                    size_t id_len,
+                                    uint8_t *buf,
+                                    size_t cap,
+                                    size_t *out_len);
+
+/**
+ * lms_list_template_aliases() into a caller-owned buffer.
+ * @param buf,cap       Caller-owned buffer of `cap` bytes.
+ * @param[out] out_len  The map's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_NOT_FOUND (the id does not exist); LMS_INVALID_ARGUMENT (NULL db, pointer or
+ *         out_len); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_list_template_aliases_into(struct lms_db *db,
+                                   const char *id,
+                                   size_t id_len,
+                                   uint8_t *buf,
+                                   size_t cap,
+                                   size_t *out_len);
+
+/**
+ * lms_range_agent_messages() into a caller-owned buffer, as lms_range_messages_into().
+ * @param buf,cap   Caller-owned buffer for the page.
+ * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
+ *         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db, pointer or out, limit 0 or above
+ *         LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO or
+ *         LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_range_agent_messages_into(struct lms_db *db,
+                                  const char *agent_id,
+                                  size_t agent_id_len,
+                                  const struct lms_range *range,
+                                  uint8_t *buf,
+                                  size_t cap,
+                                  struct lms_page_info *out);
+
+/**
+ * lms_get_message() into a caller-owned buffer.
+ * @param buf,cap       Caller-owned buffer of `cap` bytes.
+ * @param[out] out_len  The record's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db, pointer or out_len, an id that is not
+ *         16 bytes); LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_get_message_into(struct lms_db *db,
+                         const uint8_t *id,
+                         size_t id_len,
+                         uint8_t *buf,
+                         size_t cap,
+                         size_t *out_len);
+
+/**
+ * lms_get_session() into a caller-owned buffer.
+ * @param buf,cap       Caller-owned buffer of `cap` bytes.
+ * @param[out] out_len  The record's length, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db, pointer or out_len); LMS_INVALID_UTF8 or
+ *         LMS_KEY_TOO_LONG; LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_get_session_into(struct lms_db *db,
+                         const char *session_id,
+                         size_t session_id_len,
+                         uint8_t *buf,
+                         size_t cap,
+                         size_t *out_len);
+
+/**
+ * lms_list_sessions() into a caller-owned buffer, as lms_range_messages_into().
+ * @param buf,cap   Caller-owned buffer for the page.
+ * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
+ *         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db, pointer or out, limit 0 or above
+ *         LMS_MAX_PAGE); LMS_IO or LMS_CORRUPT; LMS_INTERNAL.
+ * @since 0.1
+ */
+int lms_list_sessions_into(struct lms_db *db,
+                           const uint8_t *cursor,
+                           size_t cursor_len,
+                           uint32_t limit,
+                           uint8_t *buf,
+                           size_t cap,
+                           struct lms_page_info *out);
+
+/**
+ * Checks every page of every table of the store in directory `path` with lmstore's own
+ * bounds-checked reader, without opening it with LMDB, so a damaged file cannot crash the
+ * caller. The store may be open (in this or another process) meanwhile.
+ *
+ * The report is one MessagePack map: `ok` bool, `page_size`, `last_page`, `file_pages`,
+ * `txnid`, `free_pages`, `damage_count` (uint), `tables` (array of `{name, entries,
+ * recorded_entries, depth, pages}`), `damage` (array of `{page: uint|nil, table, what}`,
+ * at most 1000; docs/reliability.md).
+ *
+ * @param path,path_len  Store directory.
+ * @param[out] out,out_len  The report, set on LMS_OK and on LMS_CORRUPT; free it with
+ *                          lms_bytes_free(). Set to NULL/0 on every other status.
+ * @return LMS_OK (no damage); LMS_CORRUPT (damage found: the report says where, and
+ *         lms_last_error() names the first); LMS_NOT_FOUND (no data.mdb in `path`);
+ *         LMS_INVALID_ARGUMENT (NULL or empty path, NULL out-pointers); LMS_IO.
+ * @since 0.2
+ */
+int lms_verify(const char *path, size_t path_len, uint8_t **out, size_t *out_len);
+
+/**
+ * Like lms_verify(), for an open store: walks the snapshot of a read transaction held for
+ * the walk, so writers go on and the pages checked cannot be reused meanwhile.
+ *
+ * @param db  Handle from lms_open().
+ * @param[out] out,out_len  The report (as for lms_verify()); free it with lms_bytes_free().
+ * @return LMS_OK; LMS_CORRUPT (damage found; the report says where); LMS_INVALID_ARGUMENT;
+ *         LMS_IO; LMS_INTERNAL (a bug).
+ * @since 0.2
+ */
+int lms_verify_db(struct lms_db *db, uint8_t **out, size_t *out_len);
+
+/**
+ * Copies every intact template version, alias, session and message of the (possibly
+ * damaged) store in `src` into a new store in `dest`, SQLite `.recover` style. `src` is read
+ * only by lmstore's own bounds-checked reader, never by LMDB, so no file can crash the
+ * caller; it is never modified. Records are checked and written through the normal write
+ * paths, so the new store's indexes and counts are rebuilt. Ids, message `ts`, template and
+ * session `created_at` are kept; a message's `created_at`/`updated_at` and a session's
+ * `updated_at` are those of the salvage.
+ *
+ * The report is one MessagePack map: `template_versions`, `aliases`, `sessions`, `messages`
+ * (recovered), `orphan_pages` (leaf pages read outside every tree), `lost_count`,
+ * `damage_count` (uint), `complete` (bool: nothing lost, no damage), `lost` (array of
+ * `{table, key, what}`: records found but not recovered, at most 1000), `damage` (as for
+ * lms_verify()).
+ *
+ * @param src,src_len    Directory of the damaged store.
+ * @param dest,dest_len  Directory for the new store: missing or empty.
+ * @param[out] out,out_len  The report; free it with lms_bytes_free(). NULL/0 on failure.
+ * @return LMS_OK (the report says what was recovered and lost); LMS_NOT_FOUND (no data.mdb
+ *         in `src`); LMS_INVALID_ARGUMENT (NULL or empty paths, `dest` not empty, NULL
+ *         out-pointers); LMS_IO; LMS_MAP_FULL (dest).
+ * @since 0.2
+ */
+int lms_salvage(const char *src,
+                size_t src_len,
+                const char *dest,
+                size_t dest_len,
+                uint8_t **out,
+                size_t *out_len);
+
+/**
+ * Renders template `id` (its latest version, or exactly `version`) with `vars`, as Jinja2 3.1
+ * renders it in promptlightning's environment: StrictUndefined, trim_blocks, lstrip_blocks,
+ * no autoescape, Python's printing of values, the `default` and `yaml` filters. Only the
+ * template's declared inputs reach it: missing ones take their default, values coerce to the
+ * declared type, undeclared variables are dropped. The compiled template is cached per handle
+ * (lms_options.render_cache_size), so a repeated render parses nothing; a replaced version is
+ * never served stale.
+ *
+ * @param db                 Handle from lms_open(); any thread.
+ * @param id,id_len          The template id.
+ * @param version,version_len  Exact version; NULL (or length 0) for the latest.
+ * @param vars,vars_len      A MessagePack map of variable name -> value (nil, bool, int,
+ *                           float, str, array, map); NULL/0 or nil for none. Borrowed.
+ * @param[out] out,out_len   The UTF-8 text in a new NUL-terminated buffer (`out_len` excludes
+ *                           the NUL); free with lms_bytes_free(). NULL/0 on failure.
+ * @return LMS_OK; LMS_INPUT (a required input is missing or a value has the wrong type: the
+ *         message names the input, e.g. "missing input: topic"); LMS_RENDER (the template
+ *         failed: the message has the Jinja2 reason, the template id and version and the line,
+ *         e.g. "'audience' is undefined (template 'greet' version '1.0.0', line 3)");
+ *         LMS_NOT_FOUND (no such id or version); LMS_BAD_MSGPACK (vars is malformed);
+ *         LMS_INVALID_ARGUMENT (vars is not a map, NULL arguments); LMS_INVALID_UTF8;
+ *         LMS_KEY_TOO_LONG; LMS_CORRUPT.
+ *         Also: LMS_INTERNAL (a bug).
+ * @since 0.1
+ */
+int lms_render(struct lms_db *db,
+               const char *id,
+               size_t id_len,
+               const char *version,
+               size_t version_len,
+               const uint8_t *vars,
+               size_t vars_len,
+               char **out,
+               size_t *out_len);
+
+/**
+ * lms_render() into a buffer the caller owns (no NUL is written).
+ *
+ * @param buf,cap       Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
+ * @param[out] out_len  The text's length in bytes, also when it does not fit.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (`*out_len` is the size needed; `buf` untouched; call
+ *         again with a larger buffer, which renders again); otherwise as lms_render().
+ *         Also: LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INTERNAL (a bug).
+ * @since 0.1
+ */
+int lms_render_into(struct lms_db *db,
+                    const char *id,
+                    size_t id_len,
+                    const char *version,
+                    size_t version_len,
+                    const uint8_t *vars,
+                    size_t vars_len,
+                    char *buf,
+                    size_t cap,
+                    size_t *out_len);
+
+/**
+ * Like lms_render(), resolving `alias` (e.g. "production") to its version first.
+ * @param alias,alias_len  The alias; required.
+ * @return As lms_render(); LMS_NOT_FOUND also when the alias does not exist.
+ *         Also: LMS_OK on success; LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INTERNAL (a bug).
+ * @since 0.1
+ */
+int lms_render_by_alias(struct lms_db *db,
+                        const char *id,
+                        size_t id_len,
+                        const char *alias,
+                        size_t alias_len,
+                        const uint8_t *vars,
+                        size_t vars_len,
+                        char **out,
+                        size_t *out_len);
+
+/**
+ * lms_render_by_alias() into a buffer the caller owns; as lms_render_into().
+ * @return As lms_render_into(): LMS_OK; LMS_BUFFER_TOO_SMALL; LMS_NOT_FOUND; LMS_INPUT; LMS_RENDER; LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_IO or LMS_CORRUPT; LMS_INTERNAL (a bug).
+ * @since 0.1
+ */
+int lms_render_by_alias_into(struct lms_db *db,
+                             const char *id,
+                             size_t id_len,
+                             const char *alias,
+                             size_t alias_len,
+                             const uint8_t *vars,
+                             size_t vars_len,
+                             char *buf,
+                             size_t cap,
+                             size_t *out_len);
+
+/**
+ * Renders a template spec that is not stored (a preview), exactly as lms_render() would once
+ * it is put. Needs no handle; compiles every time (nothing is cached).
+ *
+ * @param spec,spec_len  A MessagePack spec map as for lms_put_template().
+ * @param vars,vars_len  As for lms_render().
+ * @param[out] out,out_len  As for lms_render().
+ * @return LMS_OK; LMS_INPUT; LMS_RENDER (including a template that does not compile: line and
+ *         column in the message); LMS_BAD_MSGPACK; LMS_INVALID_ARGUMENT (a spec put would
+ *         refuse, vars not a map); LMS_INVALID_UTF8.
+ * @since 0.1
+ */
+int lms_render_preview(const uint8_t *spec,
+                       size_t spec_len,
+                       const uint8_t *vars,
+                       size_t vars_len,
+                       char **out,
+                       size_t *out_len);
+
+/**
+ * lms_render_preview() into a buffer the caller owns; as lms_render_into().
+ * @return As lms_render_into(): LMS_OK; LMS_BUFFER_TOO_SMALL; LMS_NOT_FOUND; LMS_INPUT; LMS_RENDER; LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_IO or LMS_CORRUPT; LMS_INTERNAL (a bug).
+ * @since 0.1
+ */
+int lms_render_preview_into(const uint8_t *spec,
+                            size_t spec_len,
+                            const uint8_t *vars,
+                            size_t vars_len,
+                            char *buf,
+                            size_t cap,
+                            size_t *out_len);
+
+/**
+ * Checks that a template text compiles, as lms_put_template() does before storing it.
+ *
+ * @param text,text_len       The template text (UTF-8).
+ * @param[out] out_line,out_column  Where it fails (1-based; the column counts characters);
+ *                            0 when it compiles. Either may be NULL.
+ * @return LMS_OK; LMS_RENDER (does not compile; the message has the reason, line and column);
+ *         LMS_INVALID_UTF8; LMS_INVALID_ARGUMENT (text NULL with a length).
+ * @since 0.1
+ */
+int lms_template_check(const char *text, size_t text_len, uint32_t *out_line, uint32_t *out_column);
+
+/**
+ * The variables a template spec uses but neither declares as inputs nor sets itself (a lint:
+ * under StrictUndefined each would fail the render), as a MessagePack array of strings,
+ * sorted. Empty when there are none.
+ *
+ * @param spec,spec_len     A MessagePack spec map as for lms_put_template().
+ * @param[out] out,out_len  A new buffer; free with lms_bytes_free().
+ * @return LMS_OK; LMS_RENDER (the text does not compile); LMS_BAD_MSGPACK;
+ *         LMS_INVALID_ARGUMENT; LMS_INVALID_UTF8.
+ * @since 0.1
+ */
+int lms_template_lint(const uint8_t *spec, size_t spec_len, uint8_t **out, size_t *out_len);
 
 /**
  * Stores one template version given as a MessagePack map with the keys `id`, `version`
@@ -916,9 +1775,12 @@ int lms_backup(struct lms_db *db, const char *path, size_t path_len, uint32_t fl
  * @param spec,spec_len  The MessagePack map; borrowed for the call.
  * @param flags       0 or LMS_PUT_REPLACE.
  * @param[out] out_outcome  LMS_PUT_CREATED / _UNCHANGED / _REPLACED; may be NULL.
- * @return LMS_OK; LMS_CONFLICT; LMS_BAD_MSGPACK; LMS_INVALID_ARGUMENT (missing or unknown
- *         field, bad input declaration); LMS_INVALID_UTF8; LMS_KEY_TOO_LONG; LMS_READ_ONLY;
- *         LMS_MAP_FULL. Nothing is written on failure.
+ * @return LMS_OK; LMS_CONFLICT (the version exists with other content); LMS_BAD_MSGPACK;
+ *         LMS_INVALID_ARGUMENT (NULL db or spec, missing or unknown field, bad input declaration,
+ *         unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
+ *         long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or
+ *         LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure. On failure *out_outcome is
+ *         unspecified.
  * @since 0.1
  */
 int lms_put_template(struct lms_db *db,
@@ -930,6 +1792,11 @@ int lms_put_template(struct lms_db *db,
 /**
  * lms_put_template() with the spec given as separate fields.
  * @param fields  Borrowed for the call.
+ * @return As lms_put_template(): LMS_OK; LMS_CONFLICT; LMS_BAD_MSGPACK (inputs or metadata);
+ *         LMS_INVALID_ARGUMENT (NULL db or fields, missing id or text, a NUL in a key, unknown flags);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+ *         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+ *         LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_put_template_fields(struct lms_db *db,
@@ -945,7 +1812,9 @@ int lms_put_template_fields(struct lms_db *db,
  * @param version,version_len  Exact version; NULL (or length 0) for the latest (the one put last).
  * @param[out] out,out_len  A new buffer; free with lms_bytes_free(). NULL/0 on failure.
  * @return LMS_OK; LMS_NOT_FOUND (no such id or version: the message says which);
- *         LMS_INVALID_ARGUMENT; LMS_INVALID_UTF8; LMS_KEY_TOO_LONG.
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG
+ *         (a key that is not UTF-8 or too long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored
+ *         data is damaged); LMS_INTERNAL. On failure *out is NULL and *out_len 0.
  * @since 0.1
  */
 int lms_get_template(struct lms_db *db,
@@ -962,8 +1831,10 @@ int lms_get_template(struct lms_db *db,
  *
  * @param buf,cap   Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
  * @param[out] out_len  The record's length, also when it does not fit.
- * @return LMS_OK; LMS_BUFFER_TOO_SMALL (`*out_len` says how much is needed; `buf` untouched);
- *         otherwise as lms_get_template().
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+ *         LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer, buf NULL with a capacity);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+ *         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL.
  * @since 0.1
  */
 int lms_get_template_into(struct lms_db *db,
@@ -977,7 +1848,10 @@ int lms_get_template_into(struct lms_db *db,
 
 /**
  * Like lms_get_template(), resolving `alias` (e.g. "production") to its version first.
- * @return LMS_NOT_FOUND when the id or the alias does not exist (the message says which).
+ * @return LMS_OK; LMS_NOT_FOUND (the id or the alias does not exist: the message says which);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG
+ *         (a key that is not UTF-8 or too long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored
+ *         data is damaged); LMS_INTERNAL. On failure *out is NULL and *out_len 0.
  * @since 0.1
  */
 int lms_get_template_by_alias(struct lms_db *db,
@@ -996,6 +1870,10 @@ int lms_get_template_by_alias(struct lms_db *db,
  *                           page to get the next one; NULL/0 to start at the beginning.
  * @param limit              1..10000 ids per page. A page shorter than `limit` is the last.
  * @param[out] out,out_len   A new buffer; free with lms_bytes_free().
+ * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE);
+ *         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+ *         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+ *         NULL and *out_len 0.
  * @since 0.1
  */
 int lms_list_templates(struct lms_db *db,
@@ -1011,7 +1889,10 @@ int lms_list_templates(struct lms_db *db,
  * Lists the versions of `id` in the order they were put (oldest first), as a MessagePack
  * array of maps {version: string, created_at: int (µs)}.
  * @param[out] out,out_len  A new buffer; free with lms_bytes_free().
- * @return LMS_OK; LMS_NOT_FOUND if the id does not exist.
+ * @return LMS_OK; LMS_NOT_FOUND (the id does not exist); LMS_INVALID_ARGUMENT (NULL db or pointer
+ *         or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+ *         LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure
+ *         *out is NULL and *out_len 0.
  * @since 0.1
  */
 int lms_list_template_versions(struct lms_db *db,
@@ -1024,7 +1905,10 @@ int lms_list_template_versions(struct lms_db *db,
  * Deletes one version of `id` (and aliases pointing at it), or the whole id with all its
  * versions and aliases when `version` is NULL/0. If the latest version goes, the one put
  * before it becomes the latest.
- * @return LMS_OK; LMS_NOT_FOUND (the message says whether the id or the version is missing).
+ * @return LMS_OK; LMS_NOT_FOUND (the message says whether the id or the version is missing);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key
+ *         that is not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size);
+ *         LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_delete_template(struct lms_db *db,
@@ -1035,7 +1919,10 @@ int lms_delete_template(struct lms_db *db,
 
 /**
  * Points `alias` of template `id` at an existing `version`, creating or moving it.
- * @return LMS_OK; LMS_NOT_FOUND if the id or version does not exist.
+ * @return LMS_OK; LMS_NOT_FOUND (the id or version does not exist); LMS_INVALID_ARGUMENT (NULL db
+ *         or pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+ *         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+ *         LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_set_template_alias(struct lms_db *db,
@@ -1047,7 +1934,11 @@ int lms_set_template_alias(struct lms_db *db,
                            size_t version_len);
 
 /**
- * Removes an alias. @return LMS_OK; LMS_NOT_FOUND if the id or alias does not exist.
+ * Removes an alias.
+ * @return LMS_OK; LMS_NOT_FOUND (the id or alias does not exist); LMS_INVALID_ARGUMENT (NULL db or
+ *         pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+ *         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+ *         LMS_INTERNAL. Nothing is written on failure.
  * @since 0.1
  */
 int lms_delete_template_alias(struct lms_db *db,
@@ -1059,6 +1950,10 @@ int lms_delete_template_alias(struct lms_db *db,
 /**
  * Lists the aliases of `id` as a MessagePack map alias -> version.
  * @param[out] out,out_len  A new buffer; free with lms_bytes_free().
+ * @return LMS_OK (an empty map when the id has no aliases); LMS_NOT_FOUND (the id does not exist);
+ *         LMS_INVALID_ARGUMENT (NULL db or pointer or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG
+ *         (a key that is not UTF-8 or too long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored
+ *         data is damaged); LMS_INTERNAL. On failure *out is NULL and *out_len 0.
  * @since 0.1
  */
 int lms_list_template_aliases(struct lms_db *db,

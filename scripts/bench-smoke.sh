@@ -15,4 +15,5 @@ export TMPDIR="$smoke_tmp"
 
 cargo bench --bench templates
 cargo bench --bench conversations
-echo "bench-smoke: both benchmarks ran"
+cargo bench --bench migrate
+echo "bench-smoke: all benchmarks ran"

@@ -10,5 +10,5 @@ cargo clippy --all-targets -- -D warnings
 cargo test
 # lmdb-sys (LMDB 0.9.21) links the same mdb_* symbols, so it builds in its own target dir.
 CARGO_TARGET_DIR=target/legacy cargo test --no-default-features --features lmdb-legacy \
-  --test templates --test conversations --test env --test crash
+  --test templates --test conversations --test env --test crash --test pages --test consistency
 cargo build --release

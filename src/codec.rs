@@ -6,8 +6,13 @@ use rmpv::Value;
 /// How deep a caller's MessagePack may nest; deeper input is refused rather than recursed into.
 const MAX_DEPTH: usize = 64;
 
-/// Decodes exactly one MessagePack value from `bytes` (trailing bytes are an error).
+/// Decodes exactly one MessagePack value from `bytes` (trailing bytes are an error). The bytes
+/// are walked first, because rmpv reads the reserved marker 0xc1 as nil: input containing it
+/// is refused, never stored as something the caller did not write.
 pub fn decode_value(bytes: &[u8], what: &str) -> Result<Value> {
+    let mut probe = bytes;
+    walk(&mut probe, 1, false)
+        .map_err(|why| Error::bad_msgpack(format!("{what} is not valid MessagePack: {why}")))?;
     let mut rd = bytes;
     let value = rmpv::decode::read_value_with_max_depth(&mut rd, MAX_DEPTH)
         .map_err(|e| Error::bad_msgpack(format!("{what} is not valid MessagePack: {e}")))?;
@@ -166,10 +171,20 @@ fn be_len(rd: &mut &[u8], width: usize) -> std::result::Result<usize, String> {
 }
 
 /// Skips one value; returns the payload when it is a string (for key checks). Strings are
-/// checked for UTF-8 wherever they occur, as rmpv does.
+/// checked for UTF-8 wherever they occur.
 fn skip_value<'a>(
     rd: &mut &'a [u8],
     depth: usize,
+) -> std::result::Result<Option<&'a [u8]>, String> {
+    walk(rd, depth, true)
+}
+
+/// [`skip_value`], checking strings for UTF-8 only when `utf8` is set (decoded values report
+/// bad UTF-8 per field, with its own status, later).
+fn walk<'a>(
+    rd: &mut &'a [u8],
+    depth: usize,
+    utf8: bool,
 ) -> std::result::Result<Option<&'a [u8]>, String> {
     use rmp::Marker as M;
     if depth > MAX_DEPTH {
@@ -182,10 +197,10 @@ fn skip_value<'a>(
         M::U16 | M::I16 => (2, 0),
         M::U32 | M::I32 | M::F32 => (4, 0),
         M::U64 | M::I64 | M::F64 => (8, 0),
-        M::FixStr(n) => return string(rd, n as usize),
-        M::Str8 => return string_len(rd, 1),
-        M::Str16 => return string_len(rd, 2),
-        M::Str32 => return string_len(rd, 4),
+        M::FixStr(n) => return string(rd, n as usize, utf8),
+        M::Str8 => return string_len(rd, 1, utf8),
+        M::Str16 => return string_len(rd, 2, utf8),
+        M::Str32 => return string_len(rd, 4, utf8),
         M::Bin8 => (be_len(rd, 1)?, 0),
         M::Bin16 => (be_len(rd, 2)?, 0),
         M::Bin32 => (be_len(rd, 4)?, 0),
@@ -210,7 +225,7 @@ fn skip_value<'a>(
         return Err("truncated container".into());
     }
     for _ in 0..children {
-        skip_value(rd, depth + 1)?;
+        walk(rd, depth + 1, utf8)?;
     }
     Ok(None)
 }
@@ -218,13 +233,44 @@ fn skip_value<'a>(
 fn string_len<'a>(
     rd: &mut &'a [u8],
     width: usize,
+    utf8: bool,
 ) -> std::result::Result<Option<&'a [u8]>, String> {
     let n = be_len(rd, width)?;
-    string(rd, n)
+    string(rd, n, utf8)
 }
 
-fn string<'a>(rd: &mut &'a [u8], n: usize) -> std::result::Result<Option<&'a [u8]>, String> {
+fn string<'a>(
+    rd: &mut &'a [u8],
+    n: usize,
+    utf8: bool,
+) -> std::result::Result<Option<&'a [u8]>, String> {
     let s = take(rd, n)?;
-    std::str::from_utf8(s).map_err(|_| "a string is not valid UTF-8".to_string())?;
+    if utf8 {
+        std::str::from_utf8(s).map_err(|_| "a string is not valid UTF-8".to_string())?;
+    }
     Ok(Some(s))
+}
+
+/// The one rule for the keys of a structured input map (a template spec, an input
+/// declaration, a message of a packed batch): every key is a UTF-8 string
+/// (LMS_BAD_MSGPACK), one of `known`, and appears once (LMS_INVALID_ARGUMENT). A nil value
+/// counts as absent; a value of the wrong type is refused by the field's reader.
+pub fn check_fields(map: &Value, what: &str, known: &[&str]) -> Result<()> {
+    check_map(map, what)?;
+    let Value::Map(entries) = map else {
+        return Ok(());
+    };
+    for (i, (k, _)) in entries.iter().enumerate() {
+        let k = k.as_str().unwrap_or_default();
+        if !known.contains(&k) {
+            return Err(Error::invalid(format!(
+                "{what} has an unknown field '{k}' (known: {})",
+                known.join(", ")
+            )));
+        }
+        if entries[..i].iter().any(|(p, _)| p.as_str() == Some(k)) {
+            return Err(Error::invalid(format!("{what} has the field '{k}' twice")));
+        }
+    }
+    Ok(())
 }

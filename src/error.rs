@@ -21,6 +21,14 @@ pub enum ErrorKind {
     ReadOnly,
     TooLarge,
     BufferTooSmall,
+    /// The path holds a file or an LMDB environment that is not an lmstore (refused untouched).
+    NotAStore,
+    /// The operation means nothing for this store's engine (LMDB backup on PostgreSQL).
+    Unsupported,
+    /// A render input is missing or has the wrong type.
+    Input,
+    /// The template failed to compile or render.
+    Render,
 }
 
 #[derive(Debug, Clone)]

@@ -1,12 +1,11 @@
 //! The meta table: schema version and the counters that stats report, kept exactly by the
 //! same write transactions that change what they count.
 
-use crate::codec::be_u64;
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadTxn, Table, WriteTxn};
 
 /// Bumped whenever the stored layout changes incompatibly. See docs/format.md.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -17,6 +16,10 @@ pub enum Counter {
     TemplatesModifiedAt,
     Sessions,
     Messages,
+    /// Bytes of message bodies (content and metadata) as given, and as stored after
+    /// compression: together, what compression saved.
+    BodyPlain,
+    BodyStored,
 }
 
 impl Counter {
@@ -27,27 +30,38 @@ impl Counter {
             Counter::TemplatesModifiedAt => b"templates.modified_at",
             Counter::Sessions => b"count.sessions",
             Counter::Messages => b"count.messages",
+            Counter::BodyPlain => b"bytes.body_plain",
+            Counter::BodyStored => b"bytes.body_stored",
         }
     }
 }
 
 pub fn get(txn: &impl ReadTxn, counter: Counter) -> Result<u64> {
-    match txn.get(Table::Meta, counter.key())? {
-        Some(v) => be_u64(v),
-        None => Ok(0),
-    }
+    txn.counter(Table::Meta, counter.key())
 }
 
 pub fn set(txn: &mut impl WriteTxn, counter: Counter, value: u64) -> Result<()> {
     txn.put(Table::Meta, counter.key(), &value.to_be_bytes())
 }
 
+/// Through the storage trait, so an engine with many writers can keep counts without a hot key.
 pub fn add(txn: &mut impl WriteTxn, counter: Counter, delta: i64) -> Result<()> {
-    let current = get(txn, counter)?;
-    let next = current
-        .checked_add_signed(delta)
-        .ok_or_else(|| Error::corrupt(format!("counter {:?} would go below zero", counter)))?;
-    set(txn, counter, next)
+    txn.add_counter(Table::Meta, counter.key(), delta)
+}
+
+/// Adds (or with `sign` -1 removes) message body sizes to their counters.
+pub fn add_body(
+    txn: &mut impl WriteTxn,
+    size: crate::conversations::record::BodySize,
+    sign: i64,
+) -> Result<()> {
+    if size.plain > 0 {
+        add(txn, Counter::BodyPlain, sign * size.plain as i64)?;
+    }
+    if size.stored > 0 {
+        add(txn, Counter::BodyStored, sign * size.stored as i64)?;
+    }
+    Ok(())
 }
 
 pub fn schema_version(txn: &impl ReadTxn) -> Result<Option<u32>> {
@@ -61,9 +75,14 @@ pub fn schema_version(txn: &impl ReadTxn) -> Result<Option<u32>> {
     }
 }
 
-/// Stamps a new store with our schema version, or refuses one written by a newer lmstore.
+/// Refuses a store without a schema version (damaged: every store gets one when it is
+/// created) or with one written by a newer lmstore.
 pub fn check_schema(found: Option<u32>, path: &std::path::Path) -> Result<()> {
     match found {
+        None => Err(Error::corrupt(format!(
+            "{} has no schema version in its meta table: the store is damaged (refused, not re-stamped)",
+            path.display()
+        ))),
         Some(v) if v > SCHEMA_VERSION => Err(Error::new(
             ErrorKind::VersionMismatch,
             format!(

@@ -3,7 +3,7 @@
 //! scan: exactly what LMDB, TiKV or FoundationDB offer, so another backend implements these two
 //! traits and nothing above them changes.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The logical tables. Each is an LMDB named database; their key layouts are in docs/format.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +74,15 @@ pub trait ReadTxn {
     ) -> Result<()>;
     /// The largest key size the engine accepts.
     fn max_key_size(&self) -> usize;
+    /// A counter kept by [`WriteTxn::add_counter`]: 0 when absent. By default it is one
+    /// big-endian u64 value under `key`; an engine with many concurrent writers may keep it
+    /// in pieces and sum them here, so writers never meet on one hot key.
+    fn counter(&self, table: Table, key: &[u8]) -> Result<u64> {
+        match self.get(table, key)? {
+            Some(v) => crate::codec::be_u64(v),
+            None => Ok(0),
+        }
+    }
 }
 
 /// Write access inside one atomic transaction.
@@ -84,4 +93,17 @@ pub trait WriteTxn: ReadTxn {
     fn put_last(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()>;
     /// Removes `key`; returns whether it was there.
     fn del(&mut self, table: Table, key: &[u8]) -> Result<bool>;
+    /// Adds `delta` to the counter under `key` (see [`ReadTxn::counter`]).
+    fn add_counter(&mut self, table: Table, key: &[u8], delta: i64) -> Result<()> {
+        let next = self
+            .counter(table, key)?
+            .checked_add_signed(delta)
+            .ok_or_else(|| {
+                Error::corrupt(format!(
+                    "counter {} would go below zero",
+                    String::from_utf8_lossy(key)
+                ))
+            })?;
+        self.put(table, key, &next.to_be_bytes())
+    }
 }

@@ -2,7 +2,6 @@ package lmstore_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -128,13 +127,6 @@ func TestResultsNeverAliasBuffers(t *testing.T) {
 	}
 	if gotA.Text != a.Text || gotA.Metadata["k"] != "va" || !bytes.Equal(gotA.Metadata["bin"].([]byte), []byte("raw-a")) {
 		t.Fatalf("template a is wrong: %#v", gotA)
-	}
-}
-
-func TestBufferTooSmallSentinel(t *testing.T) {
-	err := error(&lmstore.Error{Op: "x", Code: lmstore.CodeBufferTooSmall})
-	if !errors.Is(err, lmstore.ErrBufferTooSmall) || lmstore.CodeBufferTooSmall.String() == "" {
-		t.Fatalf("CodeBufferTooSmall unwraps to %v", errors.Unwrap(err))
 	}
 }
 

@@ -6,15 +6,16 @@ package lmstore
 //
 //  1. lms_last_error() is thread-local, and a goroutine may move to another OS thread between
 //     two cgo calls, so the message is read inside the same C call that failed (lmsgo_finish).
-//  2. A cgo call costs about 100 ns, so a call returns its result in one crossing: the shim
-//     copies the library's buffer into a Go-owned scratch buffer and frees it before returning.
-//     Only a result larger than the scratch buffer takes a second crossing (lmsgo_copy_free).
+//  2. A cgo call costs about 100 ns, so a call returns its result in one crossing: every read
+//     uses the library's _into form, which writes straight into a Go-owned (pooled) buffer;
+//     only a result larger than the buffer takes a second call, with a buffer of the size the
+//     library reported (db.callInto). One read path, nothing allocated or freed in C.
 //  3. Go memory handed to C holds no Go pointers (byte buffers, plain structs) and is never
 //     kept by C, so it is passed directly; "#cgo noescape" keeps stack values on the stack.
 
 /*
 #cgo !lmstore_pkgconfig CFLAGS: -I${SRCDIR}/../../include
-#cgo !lmstore_pkgconfig LDFLAGS: ${SRCDIR}/../../target/release/liblmstore.a -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc
+#cgo !lmstore_pkgconfig LDFLAGS: ${SRCDIR}/../../target/release/liblmstore.a -lutil -lrt -lpthread -lm -ldl -lc
 // With lmstore_pkgconfig the installed copy is used, still statically: -l:liblmstore.a finds
 // the archive in the .pc's libdir (GNU ld applies every -L to every -l), and --as-needed
 // drops the shared library that the .pc's "-llmstore" would otherwise add as a dependency.
@@ -67,12 +68,6 @@ package lmstore
 #cgo nocallback lmsgo_update_session
 #cgo noescape lmsgo_delete_session
 #cgo nocallback lmsgo_delete_session
-#cgo noescape lmsgo_copy_free
-#cgo nocallback lmsgo_copy_free
-#cgo noescape lmsgo_get_template_into
-#cgo nocallback lmsgo_get_template_into
-#cgo noescape lmsgo_range_into
-#cgo nocallback lmsgo_range_into
 
 #include <stdlib.h>
 #include <string.h>
@@ -81,14 +76,9 @@ package lmstore
 #define LMSGO_ERR_MAX 1024
 
 typedef struct lmsgo_res {
-	size_t len;        // length of the result data
-	uint8_t *big;      // result that did not fit the scratch buffer (see lmsgo_copy_free)
-	uint32_t big_page; // big came from an lms_page rather than a uint8_t** out
-	uint32_t count;    // items in a page
+	size_t len;        // length of the result data (the size needed on LMS_BUFFER_TOO_SMALL)
 	uint64_t n;        // outcome, deleted count
-	uint32_t cursor_len;
 	uint32_t err_len;
-	uint8_t cursor[LMS_CURSOR_MAX];
 	char err[LMSGO_ERR_MAX];
 } lmsgo_res;
 
@@ -101,30 +91,6 @@ static int lmsgo_finish(int rc, lmsgo_res *res) {
 		res->err_len = (uint32_t)n;
 	}
 	return rc;
-}
-
-static void lmsgo_take(uint8_t *data, size_t len, uint8_t *buf, size_t cap, lmsgo_res *res) {
-	res->len = len;
-	if (len <= cap) {
-		if (len) memcpy(buf, data, len);
-		lms_bytes_free(data, len);
-	} else {
-		res->big = data;
-	}
-}
-
-// dst NULL: free only (the caller decoded straight from the buffer).
-static void lmsgo_copy_free(uint8_t *big, size_t len, uint32_t is_page, uint8_t *dst) {
-	if (dst) memcpy(dst, big, len);
-	if (is_page) {
-		lms_page p;
-		memset(&p, 0, sizeof p);
-		p.data = big;
-		p.len = len;
-		lms_page_free(&p);
-	} else {
-		lms_bytes_free(big, len);
-	}
 }
 
 static int lmsgo_open(const char *path, size_t path_len, uint32_t flags, uint64_t map_size,
@@ -158,29 +124,22 @@ static int lmsgo_put_template(lms_db *db, const uint8_t *spec, size_t spec_len, 
 	return lmsgo_finish(rc, res);
 }
 
-// by_alias selects lms_get_template_by_alias with ver as the alias.
+// Every read shim has the library write straight into a Go buffer (the lms_*_into forms): one
+// crossing, no allocation or free on the C side. On LMS_BUFFER_TOO_SMALL res->len is the size
+// needed, and the Go side grows the buffer and calls again.
+
+// by_alias selects lms_get_template_by_alias_into with ver as the alias.
 static int lmsgo_get_template(lms_db *db, const char *id, size_t id_len, const char *ver, size_t ver_len,
 		int by_alias, uint8_t *buf, size_t cap, lmsgo_res *res) {
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	int rc = by_alias ? lms_get_template_by_alias(db, id, id_len, ver, ver_len, &out, &out_len)
-	                  : lms_get_template(db, id, id_len, ver, ver_len, &out, &out_len);
-	if (rc == LMS_OK) lmsgo_take(out, out_len, buf, cap, res);
-	return lmsgo_finish(rc, res);
-}
-
-// The *_into shims have the library write straight into a Go buffer: one crossing, no
-// allocation or free on the C side. On LMS_BUFFER_TOO_SMALL res->len is the size needed.
-static int lmsgo_get_template_into(lms_db *db, const char *id, size_t id_len, const char *ver,
-		size_t ver_len, uint8_t *buf, size_t cap, lmsgo_res *res) {
 	size_t n = 0;
-	int rc = lms_get_template_into(db, id, id_len, ver, ver_len, buf, cap, &n);
+	int rc = by_alias ? lms_get_template_by_alias_into(db, id, id_len, ver, ver_len, buf, cap, &n)
+	                  : lms_get_template_into(db, id, id_len, ver, ver_len, buf, cap, &n);
 	res->len = n;
 	return lmsgo_finish(rc, res);
 }
 
-// The page's length, count and cursor land in *info (Go memory), the error text in *res.
-static int lmsgo_range_into(lms_db *db, const char *name, size_t name_len, int64_t start_ts,
+// kind: 0 session, 1 agent. The page's length, count and cursor land in *info (Go memory).
+static int lmsgo_range(lms_db *db, int kind, const char *name, size_t name_len, int64_t start_ts,
 		int64_t end_ts, uint32_t limit, uint32_t flags, const uint8_t *cursor, size_t cursor_len,
 		uint8_t *buf, size_t cap, lms_page_info *info, lmsgo_res *res) {
 	lms_range r;
@@ -191,26 +150,26 @@ static int lmsgo_range_into(lms_db *db, const char *name, size_t name_len, int64
 	r.flags = flags;
 	r.cursor = cursor;
 	r.cursor_len = cursor_len;
-	return lmsgo_finish(lms_range_messages_into(db, name, name_len, &r, buf, cap, info), res);
+	int rc = kind == 0 ? lms_range_messages_into(db, name, name_len, &r, buf, cap, info)
+	                   : lms_range_agent_messages_into(db, name, name_len, &r, buf, cap, info);
+	return lmsgo_finish(rc, res);
 }
 
 static int lmsgo_list_templates(lms_db *db, const char *prefix, size_t prefix_len, const char *after,
 		size_t after_len, uint32_t limit, uint8_t *buf, size_t cap, lmsgo_res *res) {
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	int rc = lms_list_templates(db, prefix, prefix_len, after, after_len, limit, &out, &out_len);
-	if (rc == LMS_OK) lmsgo_take(out, out_len, buf, cap, res);
+	size_t n = 0;
+	int rc = lms_list_templates_into(db, prefix, prefix_len, after, after_len, limit, buf, cap, &n);
+	res->len = n;
 	return lmsgo_finish(rc, res);
 }
 
 // what: 0 versions, 1 aliases.
 static int lmsgo_list_template_meta(lms_db *db, const char *id, size_t id_len, int what,
 		uint8_t *buf, size_t cap, lmsgo_res *res) {
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	int rc = what == 0 ? lms_list_template_versions(db, id, id_len, &out, &out_len)
-	                   : lms_list_template_aliases(db, id, id_len, &out, &out_len);
-	if (rc == LMS_OK) lmsgo_take(out, out_len, buf, cap, res);
+	size_t n = 0;
+	int rc = what == 0 ? lms_list_template_versions_into(db, id, id_len, buf, cap, &n)
+	                   : lms_list_template_aliases_into(db, id, id_len, buf, cap, &n);
+	res->len = n;
 	return lmsgo_finish(rc, res);
 }
 
@@ -234,54 +193,15 @@ static int lmsgo_append(lms_db *db, const uint8_t *batch, size_t batch_len, lms_
 	return lmsgo_finish(lms_append_messages_packed(db, batch, batch_len, results, results_cap), res);
 }
 
-static void lmsgo_take_page(lms_page *p, uint8_t *buf, size_t cap, lmsgo_res *res) {
-	res->count = p->count;
-	res->cursor_len = p->cursor_len;
-	if (p->cursor_len) memcpy(res->cursor, p->cursor, p->cursor_len);
-	res->len = p->len;
-	if (p->len <= cap) {
-		if (p->len) memcpy(buf, p->data, p->len);
-		lms_page_free(p);
-	} else {
-		res->big = p->data;
-		res->big_page = 1;
-	}
-}
-
-// kind: 0 session, 1 agent.
-static int lmsgo_range(lms_db *db, int kind, const char *name, size_t name_len, int64_t start_ts,
-		int64_t end_ts, uint32_t limit, uint32_t flags, const uint8_t *cursor, size_t cursor_len,
-		uint8_t *buf, size_t cap, lmsgo_res *res) {
-	lms_range r;
-	lms_page p;
-	memset(&r, 0, sizeof r);
-	memset(&p, 0, sizeof p);
-	r.start_ts = start_ts;
-	r.end_ts = end_ts;
-	r.limit = limit;
-	r.flags = flags;
-	r.cursor = cursor;
-	r.cursor_len = cursor_len;
-	int rc = kind == 0 ? lms_range_messages(db, name, name_len, &r, &p)
-	                   : lms_range_agent_messages(db, name, name_len, &r, &p);
-	if (rc == LMS_OK) lmsgo_take_page(&p, buf, cap, res);
-	return lmsgo_finish(rc, res);
-}
-
 static int lmsgo_list_sessions(lms_db *db, const uint8_t *cursor, size_t cursor_len, uint32_t limit,
-		uint8_t *buf, size_t cap, lmsgo_res *res) {
-	lms_page p;
-	memset(&p, 0, sizeof p);
-	int rc = lms_list_sessions(db, cursor, cursor_len, limit, &p);
-	if (rc == LMS_OK) lmsgo_take_page(&p, buf, cap, res);
-	return lmsgo_finish(rc, res);
+		uint8_t *buf, size_t cap, lms_page_info *info, lmsgo_res *res) {
+	return lmsgo_finish(lms_list_sessions_into(db, cursor, cursor_len, limit, buf, cap, info), res);
 }
 
 static int lmsgo_get_message(lms_db *db, const uint8_t *id, uint8_t *buf, size_t cap, lmsgo_res *res) {
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	int rc = lms_get_message(db, id, LMS_ID_LEN, &out, &out_len);
-	if (rc == LMS_OK) lmsgo_take(out, out_len, buf, cap, res);
+	size_t n = 0;
+	int rc = lms_get_message_into(db, id, LMS_ID_LEN, buf, cap, &n);
+	res->len = n;
 	return lmsgo_finish(rc, res);
 }
 
@@ -309,10 +229,9 @@ static int lmsgo_create_session(lms_db *db, const char *s, size_t s_len, const c
 }
 
 static int lmsgo_get_session(lms_db *db, const char *s, size_t s_len, uint8_t *buf, size_t cap, lmsgo_res *res) {
-	uint8_t *out = NULL;
-	size_t out_len = 0;
-	int rc = lms_get_session(db, s, s_len, &out, &out_len);
-	if (rc == LMS_OK) lmsgo_take(out, out_len, buf, cap, res);
+	size_t n = 0;
+	int rc = lms_get_session_into(db, s, s_len, buf, cap, &n);
+	res->len = n;
 	return lmsgo_finish(rc, res);
 }
 
@@ -331,7 +250,6 @@ static int lmsgo_delete_session(lms_db *db, const char *s, size_t s_len, lmsgo_r
 import "C"
 
 import (
-	"bytes"
 	"unsafe"
 )
 
@@ -339,23 +257,10 @@ import (
 type callResult struct {
 	code   int    // LMS_* status; 0 on success
 	msg    string // lms_last_error() of the failed call
-	data   []byte // result bytes: a prefix of the scratch buffer, or a new slice if larger
-	n      uint64 // put outcome or deleted count
+	data   []byte // result bytes: a prefix of the buffer the call was given
+	n      uint64 // put outcome or deleted count; the size needed on LMS_BUFFER_TOO_SMALL
 	count  uint32 // items in a page
 	cursor []byte // next-page cursor (copied), nil at the end
-
-	// cbuf is set when data is a view of library memory (the call passed no scratch buffer):
-	// the caller decodes from it and must call release, in the same method call.
-	cbuf  *C.uint8_t
-	cpage C.uint32_t
-}
-
-// release frees library memory that data views; a no-op otherwise.
-func (r *callResult) release() {
-	if r.cbuf != nil {
-		C.lmsgo_copy_free(r.cbuf, C.size_t(len(r.data)), r.cpage, nil)
-		r.cbuf, r.data = nil, nil
-	}
 }
 
 func (r *callResult) ok() bool { return r.code == 0 }
@@ -368,28 +273,11 @@ func errText(res *C.lmsgo_res) string {
 	return string(unsafe.Slice((*byte)(unsafe.Pointer(&res.err[0])), n))
 }
 
-func finish(rc C.int, res *C.lmsgo_res, buf []byte) callResult {
-	out := callResult{code: int(rc), n: uint64(res.n), count: uint32(res.count)}
+// finish is the result of a call that returns no data (writes, sync, stat).
+func finish(rc C.int, res *C.lmsgo_res) callResult {
+	out := callResult{code: int(rc), n: uint64(res.n)}
 	if rc != C.LMS_OK {
 		out.msg = errText(res)
-		return out
-	}
-	n := int(res.len)
-	if res.big != nil && buf == nil {
-		// Pages are decoded straight from the library's buffer and then freed: for tens of
-		// kilobytes that beats a copy into Go memory, at the price of one more cgo call
-		// (about 30 ns).
-		out.data = unsafe.Slice((*byte)(unsafe.Pointer(res.big)), n)
-		out.cbuf, out.cpage = res.big, res.big_page
-	} else if res.big != nil {
-		d := make([]byte, n)
-		C.lmsgo_copy_free(res.big, res.len, res.big_page, (*C.uint8_t)(unsafe.Pointer(unsafe.SliceData(d))))
-		out.data = d
-	} else if n > 0 {
-		out.data = buf[:n]
-	}
-	if res.cursor_len > 0 {
-		out.cursor = bytes.Clone(unsafe.Slice((*byte)(unsafe.Pointer(&res.cursor[0])), int(res.cursor_len)))
 	}
 	return out
 }
@@ -436,20 +324,20 @@ func cOpen(path string, flags uint32, mapSize, maxMapSize uint64, maxReaders, fi
 	p, pl := str(path)
 	rc := C.lmsgo_open(p, pl, C.uint32_t(flags), C.uint64_t(mapSize), C.uint64_t(maxMapSize),
 		C.uint32_t(maxReaders), C.uint32_t(fileMode), &h, &res)
-	return unsafe.Pointer(h), finish(rc, &res, nil)
+	return unsafe.Pointer(h), finish(rc, &res)
 }
 
 func cClose(h unsafe.Pointer) { C.lms_close(dbp(h)) }
 
 func cSync(h unsafe.Pointer) callResult {
 	var res C.lmsgo_res
-	return finish(C.lmsgo_sync(dbp(h), &res), &res, nil)
+	return finish(C.lmsgo_sync(dbp(h), &res), &res)
 }
 
 func cStat(h unsafe.Pointer, s *Stats) callResult {
 	var res C.lmsgo_res
 	var st C.lms_stats
-	r := finish(C.lmsgo_stat(dbp(h), &st, &res), &res, nil)
+	r := finish(C.lmsgo_stat(dbp(h), &st, &res), &res)
 	if r.ok() {
 		*s = Stats{
 			TemplateIDs:         uint64(st.template_ids),
@@ -476,7 +364,7 @@ func cBackup(h unsafe.Pointer, path string, compact bool) callResult {
 		flags = C.LMS_BACKUP_COMPACT
 	}
 	p, pl := str(path)
-	return finish(C.lmsgo_backup(dbp(h), p, pl, flags, &res), &res, nil)
+	return finish(C.lmsgo_backup(dbp(h), p, pl, flags, &res), &res)
 }
 
 func cPutTemplate(h unsafe.Pointer, spec []byte, replace bool) callResult {
@@ -486,7 +374,7 @@ func cPutTemplate(h unsafe.Pointer, spec []byte, replace bool) callResult {
 		flags = C.LMS_PUT_REPLACE
 	}
 	p, pl := bin(spec)
-	return finish(C.lmsgo_put_template(dbp(h), p, pl, flags, &res), &res, nil)
+	return finish(C.lmsgo_put_template(dbp(h), p, pl, flags, &res), &res)
 }
 
 func cGetTemplate(h unsafe.Pointer, id, version string, byAlias bool, buf []byte) callResult {
@@ -498,36 +386,35 @@ func cGetTemplate(h unsafe.Pointer, id, version string, byAlias bool, buf []byte
 	if byAlias {
 		alias = 1
 	}
-	return finish(C.lmsgo_get_template(dbp(h), ip, il, vp, vl, alias, bp, bl, &res), &res, buf)
+	rc := C.lmsgo_get_template(dbp(h), ip, il, vp, vl, alias, bp, bl, &res)
+	return finishInto(rc, &res, buf, int(res.len), 0, nil)
 }
 
 const codeBufferTooSmall = C.LMS_BUFFER_TOO_SMALL
 
-// cGetTemplateInto reads the template record into buf. On success data is buf[:len]; on
-// LMS_BUFFER_TOO_SMALL, n is the size needed.
-func cGetTemplateInto(h unsafe.Pointer, id, version string, buf []byte) callResult {
-	var res C.lmsgo_res
-	ip, il := str(id)
-	vp, vl := str(version)
-	bp, bl := scratch(buf)
-	rc := C.lmsgo_get_template_into(dbp(h), ip, il, vp, vl, bp, bl, &res)
-	return finishInto(rc, &res, buf, int(res.len), 0, nil)
-}
-
-// cRangeInto reads one page of a session's messages into buf, like cGetTemplateInto.
-func cRangeInto(h unsafe.Pointer, name string, start, end int64, limit, flags uint32, cursor, buf []byte) callResult {
+// cRangeInto reads one page of a session's (or with agent, an agent's) messages into buf, like
+// cGetTemplate.
+func cRangeInto(h unsafe.Pointer, agent bool, name string, start, end int64, limit, flags uint32, cursor, buf []byte) callResult {
 	var res C.lmsgo_res
 	var info C.lms_page_info
 	np, nl := str(name)
 	cp, cl := bin(cursor)
 	bp, bl := scratch(buf)
-	rc := C.lmsgo_range_into(dbp(h), np, nl, C.int64_t(start), C.int64_t(end), C.uint32_t(limit),
+	var kind C.int
+	if agent {
+		kind = 1
+	}
+	rc := C.lmsgo_range(dbp(h), kind, np, nl, C.int64_t(start), C.int64_t(end), C.uint32_t(limit),
 		C.uint32_t(flags), cp, cl, bp, bl, &info, &res)
+	return finishPage(rc, &res, buf, &info)
+}
+
+func finishPage(rc C.int, res *C.lmsgo_res, buf []byte, info *C.lms_page_info) callResult {
 	var next []byte
 	if rc == C.LMS_OK && info.cursor_len > 0 {
 		next = unsafe.Slice((*byte)(unsafe.Pointer(&info.cursor[0])), int(info.cursor_len))
 	}
-	return finishInto(rc, &res, buf, int(info.len), uint32(info.count), next)
+	return finishInto(rc, res, buf, int(info.len), uint32(info.count), next)
 }
 
 func finishInto(rc C.int, res *C.lmsgo_res, buf []byte, n int, count uint32, cursor []byte) callResult {
@@ -557,7 +444,8 @@ func cListTemplates(h unsafe.Pointer, prefix, after string, limit uint32, buf []
 	pp, pl := str(prefix)
 	ap, al := str(after)
 	bp, bl := scratch(buf)
-	return finish(C.lmsgo_list_templates(dbp(h), pp, pl, ap, al, C.uint32_t(limit), bp, bl, &res), &res, buf)
+	rc := C.lmsgo_list_templates(dbp(h), pp, pl, ap, al, C.uint32_t(limit), bp, bl, &res)
+	return finishInto(rc, &res, buf, int(res.len), 0, nil)
 }
 
 func cListTemplateMeta(h unsafe.Pointer, id string, aliases bool, buf []byte) callResult {
@@ -568,14 +456,15 @@ func cListTemplateMeta(h unsafe.Pointer, id string, aliases bool, buf []byte) ca
 	if aliases {
 		what = 1
 	}
-	return finish(C.lmsgo_list_template_meta(dbp(h), ip, il, what, bp, bl, &res), &res, buf)
+	rc := C.lmsgo_list_template_meta(dbp(h), ip, il, what, bp, bl, &res)
+	return finishInto(rc, &res, buf, int(res.len), 0, nil)
 }
 
 func cDeleteTemplate(h unsafe.Pointer, id, version string) callResult {
 	var res C.lmsgo_res
 	ip, il := str(id)
 	vp, vl := str(version)
-	return finish(C.lmsgo_delete_template(dbp(h), ip, il, vp, vl, &res), &res, nil)
+	return finish(C.lmsgo_delete_template(dbp(h), ip, il, vp, vl, &res), &res)
 }
 
 func cSetTemplateAlias(h unsafe.Pointer, id, alias, version string) callResult {
@@ -583,14 +472,14 @@ func cSetTemplateAlias(h unsafe.Pointer, id, alias, version string) callResult {
 	ip, il := str(id)
 	ap, al := str(alias)
 	vp, vl := str(version)
-	return finish(C.lmsgo_set_template_alias(dbp(h), ip, il, ap, al, vp, vl, &res), &res, nil)
+	return finish(C.lmsgo_set_template_alias(dbp(h), ip, il, ap, al, vp, vl, &res), &res)
 }
 
 func cDeleteTemplateAlias(h unsafe.Pointer, id, alias string) callResult {
 	var res C.lmsgo_res
 	ip, il := str(id)
 	ap, al := str(alias)
-	return finish(C.lmsgo_delete_template_alias(dbp(h), ip, il, ap, al, &res), &res, nil)
+	return finish(C.lmsgo_delete_template_alias(dbp(h), ip, il, ap, al, &res), &res)
 }
 
 // appendResult mirrors lms_append_result so a Go slice of it can be filled by C directly.
@@ -603,7 +492,7 @@ func cAppend(h unsafe.Pointer, batch []byte, results []appendResult) callResult 
 	if len(results) > 0 {
 		rp = &results[0]
 	}
-	return finish(C.lmsgo_append(dbp(h), p, pl, rp, C.size_t(len(results)), &res), &res, nil)
+	return finish(C.lmsgo_append(dbp(h), p, pl, rp, C.size_t(len(results)), &res), &res)
 }
 
 func appendResultOf(r *appendResult) (id ID, ts int64, duplicate bool) {
@@ -617,25 +506,14 @@ const (
 	rangeEnd     = C.LMS_RANGE_END
 )
 
-func cRange(h unsafe.Pointer, agent bool, name string, start, end int64, limit, flags uint32, cursor []byte) callResult {
+// cListSessions reads one page of sessions into buf, like cRangeInto.
+func cListSessions(h unsafe.Pointer, cursor []byte, limit uint32, buf []byte) callResult {
 	var res C.lmsgo_res
-	np, nl := str(name)
+	var info C.lms_page_info
 	cp, cl := bin(cursor)
-	var kind C.int
-	if agent {
-		kind = 1
-	}
-	rc := C.lmsgo_range(dbp(h), kind, np, nl, C.int64_t(start), C.int64_t(end), C.uint32_t(limit),
-		C.uint32_t(flags), cp, cl, nil, 0, &res)
-	return finish(rc, &res, nil)
-}
-
-// cRange and cListSessions leave the page in library memory (see finish); the caller must
-// call release on the result.
-func cListSessions(h unsafe.Pointer, cursor []byte, limit uint32) callResult {
-	var res C.lmsgo_res
-	cp, cl := bin(cursor)
-	return finish(C.lmsgo_list_sessions(dbp(h), cp, cl, C.uint32_t(limit), nil, 0, &res), &res, nil)
+	bp, bl := scratch(buf)
+	rc := C.lmsgo_list_sessions(dbp(h), cp, cl, C.uint32_t(limit), bp, bl, &info, &res)
+	return finishPage(rc, &res, buf, &info)
 }
 
 func idp(id *ID) *C.uint8_t { return (*C.uint8_t)(unsafe.Pointer(&id[0])) }
@@ -643,7 +521,8 @@ func idp(id *ID) *C.uint8_t { return (*C.uint8_t)(unsafe.Pointer(&id[0])) }
 func cGetMessage(h unsafe.Pointer, id ID, buf []byte) callResult {
 	var res C.lmsgo_res
 	bp, bl := scratch(buf)
-	return finish(C.lmsgo_get_message(dbp(h), idp(&id), bp, bl, &res), &res, buf)
+	rc := C.lmsgo_get_message(dbp(h), idp(&id), bp, bl, &res)
+	return finishInto(rc, &res, buf, int(res.len), 0, nil)
 }
 
 const (
@@ -656,12 +535,12 @@ func cUpdateMessage(h unsafe.Pointer, id ID, content string, metadata []byte, fl
 	var res C.lmsgo_res
 	cp, cl := str(content)
 	mp, ml := bin(metadata)
-	return finish(C.lmsgo_update_message(dbp(h), idp(&id), cp, cl, mp, ml, C.uint32_t(flags), &res), &res, nil)
+	return finish(C.lmsgo_update_message(dbp(h), idp(&id), cp, cl, mp, ml, C.uint32_t(flags), &res), &res)
 }
 
 func cDeleteMessage(h unsafe.Pointer, id ID) callResult {
 	var res C.lmsgo_res
-	return finish(C.lmsgo_delete_message(dbp(h), idp(&id), &res), &res, nil)
+	return finish(C.lmsgo_delete_message(dbp(h), idp(&id), &res), &res)
 }
 
 func cTrim(h unsafe.Pointer, session string, before bool, arg int64) callResult {
@@ -671,7 +550,7 @@ func cTrim(h unsafe.Pointer, session string, before bool, arg int64) callResult 
 	if before {
 		mode = 1
 	}
-	return finish(C.lmsgo_trim(dbp(h), sp, sl, mode, C.int64_t(arg), &res), &res, nil)
+	return finish(C.lmsgo_trim(dbp(h), sp, sl, mode, C.int64_t(arg), &res), &res)
 }
 
 func cCreateSession(h unsafe.Pointer, session, title string, metadata []byte) callResult {
@@ -679,14 +558,15 @@ func cCreateSession(h unsafe.Pointer, session, title string, metadata []byte) ca
 	sp, sl := str(session)
 	tp, tl := str(title)
 	mp, ml := bin(metadata)
-	return finish(C.lmsgo_create_session(dbp(h), sp, sl, tp, tl, mp, ml, &res), &res, nil)
+	return finish(C.lmsgo_create_session(dbp(h), sp, sl, tp, tl, mp, ml, &res), &res)
 }
 
 func cGetSession(h unsafe.Pointer, session string, buf []byte) callResult {
 	var res C.lmsgo_res
 	sp, sl := str(session)
 	bp, bl := scratch(buf)
-	return finish(C.lmsgo_get_session(dbp(h), sp, sl, bp, bl, &res), &res, buf)
+	rc := C.lmsgo_get_session(dbp(h), sp, sl, bp, bl, &res)
+	return finishInto(rc, &res, buf, int(res.len), 0, nil)
 }
 
 func cUpdateSession(h unsafe.Pointer, session, title string, metadata []byte, flags uint32) callResult {
@@ -694,11 +574,11 @@ func cUpdateSession(h unsafe.Pointer, session, title string, metadata []byte, fl
 	sp, sl := str(session)
 	tp, tl := str(title)
 	mp, ml := bin(metadata)
-	return finish(C.lmsgo_update_session(dbp(h), sp, sl, tp, tl, mp, ml, C.uint32_t(flags), &res), &res, nil)
+	return finish(C.lmsgo_update_session(dbp(h), sp, sl, tp, tl, mp, ml, C.uint32_t(flags), &res), &res)
 }
 
 func cDeleteSession(h unsafe.Pointer, session string) callResult {
 	var res C.lmsgo_res
 	sp, sl := str(session)
-	return finish(C.lmsgo_delete_session(dbp(h), sp, sl, &res), &res, nil)
+	return finish(C.lmsgo_delete_session(dbp(h), sp, sl, &res), &res)
 }

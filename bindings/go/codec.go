@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -30,6 +29,9 @@ type reader struct {
 	strs    [internSlots]string // direct-mapped: short strings seen in this decode
 	session string              // the last session_id, usually every record's
 	agent   string              // the last agent_id
+
+	rawMetadata bool   // keep metadata maps as bytes (Message.RawMetadata)
+	arena       []byte // where rawMap copies them: one allocation for many records
 }
 
 const (
@@ -406,6 +408,48 @@ func decodeAny(b []byte, v any) error {
 	return err
 }
 
+// rawMap returns a copy of the next value's bytes, which must be a map; an empty map or nil
+// gives nil. Copies share one arena, so a page of records costs a few allocations, not one
+// each; each copy's capacity ends at its length, so appending to one cannot touch another.
+func (r *reader) rawMap() ([]byte, error) {
+	if r.i < len(r.b) && (r.b[r.i] == 0x80 || r.b[r.i] == 0xc0) {
+		r.i++
+		return nil, nil
+	}
+	if r.i >= len(r.b) || !(r.b[r.i]&0xf0 == 0x80 || r.b[r.i] == 0xde || r.b[r.i] == 0xdf) {
+		return nil, errors.New("metadata is not a map")
+	}
+	b, err := r.raw()
+	if err != nil {
+		return nil, err
+	}
+	if cap(r.arena)-len(r.arena) < len(b) {
+		r.arena = make([]byte, 0, max(4096, 2*len(b)))
+	}
+	start := len(r.arena)
+	r.arena = append(r.arena, b...)
+	return r.arena[start:len(r.arena):len(r.arena)], nil
+}
+
+// decodeMetadataInto decodes raw (when set) or m into v.
+func decodeMetadataInto(raw []byte, m map[string]any, v any) error {
+	if len(raw) == 0 {
+		if m == nil {
+			return nil
+		}
+		if p, ok := v.(*map[string]any); ok {
+			*p = m
+			return nil
+		}
+		b, err := encodeMetadata(m)
+		if err != nil {
+			return err
+		}
+		raw = b
+	}
+	return decodeAny(raw, v)
+}
+
 // metadata decodes a map value; an empty map gives nil so the common case allocates nothing.
 func (r *reader) metadata() (map[string]any, error) {
 	if r.i < len(r.b) && (r.b[r.i] == 0x80 || r.b[r.i] == 0xc0) {
@@ -635,39 +679,3 @@ func encodeMetadata(m map[string]any) ([]byte, error) {
 	}
 	return w.b, nil
 }
-
-func toMicros(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMicro()
-}
-
-// fromMicros maps 0, the ABI's "never", to the zero time; other times are UTC so that values
-// print the same everywhere.
-func fromMicros(us int64) time.Time {
-	if us == 0 {
-		return time.Time{}
-	}
-	return time.UnixMicro(us).UTC()
-}
-
-// Scratch buffers receive results from C; decoded values copy out of them, so they are
-// reused. A buffer grown for a large result goes back to the pool unless it is huge.
-const (
-	scratchSize    = 64 << 10
-	maxPooledBytes = 1 << 20
-)
-
-var scratchPool = sync.Pool{New: func() any { b := make([]byte, scratchSize); return &b }}
-
-func getScratch() *[]byte { return scratchPool.Get().(*[]byte) }
-
-func putScratch(b *[]byte) {
-	if cap(*b) <= maxPooledBytes {
-		scratchPool.Put(b)
-	}
-}
-
-// growTo is the size of a buffer for a result of n bytes, with room for it to grow a little.
-func growTo(n int) int { return n + n/8 + 1024 }

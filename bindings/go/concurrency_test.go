@@ -58,7 +58,7 @@ func TestConcurrentUse(t *testing.T) {
 				session := fmt.Sprint("w", r%writers)
 				var prev time.Time
 				n := 0
-				for m, err := range db.Messages(session, lmstore.RangeOptions{Limit: 7}) {
+				for m, err := range db.Messages(session, lmstore.RangeOptions{PageSize: 7}) {
 					if err != nil {
 						errs <- err
 						return
@@ -168,7 +168,7 @@ func TestUseAfterClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	fill(t, db, "s", 3)
-	it := db.Messages("s", lmstore.RangeOptions{Limit: 1})
+	it := db.Messages("s", lmstore.RangeOptions{PageSize: 1})
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestCloseWhileInUse(t *testing.T) {
 				case 2:
 					_, err = db.AppendMessage(lmstore.Message{SessionID: "w", Role: "user", Content: "x"})
 				case 3:
-					for _, e := range db.Messages("s", lmstore.RangeOptions{Limit: 3}) {
+					for _, e := range db.Messages("s", lmstore.RangeOptions{PageSize: 3}) {
 						if e != nil {
 							err = e
 							break

@@ -160,3 +160,39 @@ func Version() string { return cVersion() }
 // ABIVersion returns the ABI version of the linked C library. Open refuses a library whose
 // ABI differs from the header this package was compiled against.
 func ABIVersion() uint32 { return cABIVersion() }
+
+// ---- call plumbing: every method's C call goes through one of these ----
+
+// readInto runs one C call that writes its result into a pooled Go buffer (the lms_*_into
+// functions: one crossing, nothing allocated or freed in C) and decodes it after the lock is
+// released. When the library says the buffer is too small it is replaced by one of the size
+// needed and the call retried (the data may have grown in between, hence the loop).
+func (db *DB) readInto(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r callResult) error) error {
+	sp := getScratch()
+	r, err := db.callInto(op, sp, call)
+	if err == nil {
+		if err = decode(r); err != nil {
+			err = errBadRecord(op, err)
+		}
+	}
+	putScratch(sp)
+	return err
+}
+
+// callInto is readInto's call: the result lands in *buf, which it grows as needed.
+func (db *DB) callInto(op string, buf *[]byte, call func(h unsafe.Pointer, buf []byte) callResult) (callResult, error) {
+	h, err := db.acquire(op)
+	if err != nil {
+		return callResult{}, err
+	}
+	var r callResult
+	for try := 0; ; try++ {
+		r = call(h, *buf)
+		if r.code != codeBufferTooSmall || try == 8 {
+			break
+		}
+		*buf = make([]byte, growTo(int(r.n)))
+	}
+	db.release()
+	return r, errFrom(op, &r)
+}

@@ -31,7 +31,7 @@ func benchmarkDecodePage(b *testing.B, metadata bool) {
 	b.SetBytes(int64(len(page)))
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		if _, err := decodeMessages(page, 50); err != nil {
+		if _, err := decodeMessages(page, 50, false); err != nil {
 			b.Fatal(err)
 		}
 	}

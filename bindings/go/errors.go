@@ -29,6 +29,16 @@ const (
 	// CodeBufferTooSmall: a caller-provided buffer was too small. The package grows its
 	// buffers and retries, so this never reaches callers of its methods.
 	CodeBufferTooSmall Code = 15
+	// CodeInput: a render input is missing or has the wrong type.
+	CodeInput Code = 16
+	// CodeRender: the template failed to compile or render.
+	CodeRender Code = 17
+	// CodeNotAStore: the path holds a file or LMDB environment that is not an lmstore; it was
+	// not modified.
+	CodeNotAStore Code = 18
+	// CodeUnsupported: the operation means nothing for the store's backend (an LMDB backup of
+	// a PostgreSQL store).
+	CodeUnsupported Code = 19
 
 	// CodeClosed is the binding's own: the DB was closed. The C library never sees the call.
 	CodeClosed Code = -1
@@ -82,6 +92,16 @@ var (
 	// ErrBufferTooSmall: a result did not fit a caller-provided buffer. Methods of this package
 	// grow their buffers and retry instead of returning it.
 	ErrBufferTooSmall = errors.New("lmstore: buffer too small")
+	// ErrInput: a render input is missing or has the wrong type (the message names it).
+	ErrInput = errors.New("lmstore: bad render input")
+	// ErrRender: the template failed to compile or render (the message has the line).
+	ErrRender = errors.New("lmstore: render failed")
+	// ErrNotAStore: the path holds a file or LMDB environment that is not an lmstore; it was
+	// left untouched.
+	ErrNotAStore = errors.New("lmstore: not an lmstore")
+	// ErrUnsupported: the operation means nothing for the store's backend (Backup of a
+	// PostgreSQL store).
+	ErrUnsupported = errors.New("lmstore: unsupported by this backend")
 )
 
 // ErrClosed is returned by every call on a DB after Close.
@@ -103,6 +123,10 @@ var sentinels = map[Code]error{
 	CodeReadOnly:        ErrReadOnly,
 	CodeTooLarge:        ErrTooLarge,
 	CodeBufferTooSmall:  ErrBufferTooSmall,
+	CodeInput:           ErrInput,
+	CodeRender:          ErrRender,
+	CodeNotAStore:       ErrNotAStore,
+	CodeUnsupported:     ErrUnsupported,
 	CodeClosed:          ErrClosed,
 }
 

@@ -186,8 +186,8 @@ func ExampleDB_Messages() {
 			log.Fatal(err)
 		}
 	}
-	// The iterator fetches pages of Limit messages underneath.
-	for m, err := range db.Messages("chat-1", lmstore.RangeOptions{Limit: 2}) {
+	// The iterator fetches PageSize messages per call underneath; Limit would cap how many it yields.
+	for m, err := range db.Messages("chat-1", lmstore.RangeOptions{PageSize: 2}) {
 		if err != nil {
 			log.Fatal(err)
 		}

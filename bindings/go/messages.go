@@ -22,9 +22,16 @@ type Message struct {
 	InReplyTo ID     // optional; the zero ID means none
 	// Metadata is free-form (parts, tool calls, token counts...). Decoded integers are int64
 	// (uint64 above MaxInt64) and floats float64; an empty map decodes as nil.
-	Metadata  map[string]any
-	CreatedAt time.Time // set by the store
-	UpdatedAt time.Time // set by the store on append and update
+	Metadata map[string]any
+	// RawMetadata is the metadata as the store keeps it (a MessagePack map), set instead of
+	// Metadata by reads that ask for it (RangeOptions.RawMetadata, MessageDecoder.RawMetadata):
+	// building a map[string]any for every message is most of the cost of reading a page, and
+	// callers that forward messages or look at one key need not pay it. Decode it on first use
+	// with DecodeMetadata, into a map or a struct of the caller's. On append it is stored as is
+	// when Metadata is nil. nil when the message has no metadata.
+	RawMetadata []byte
+	CreatedAt   time.Time // set by the store
+	UpdatedAt   time.Time // set by the store on append and update
 }
 
 // AppendResult says what happened to one appended message.
@@ -42,10 +49,18 @@ type Cursor []byte
 // RangeOptions select which messages a range returns. The zero value is "the first page of
 // the whole session, oldest first, 100 per page".
 type RangeOptions struct {
-	Start   time.Time // inclusive lower bound; zero: unbounded
-	End     time.Time // exclusive upper bound; zero: unbounded
-	Limit   int       // items per page, 1..10000 (0: 100)
-	Reverse bool      // newest first
+	Start time.Time // inclusive lower bound; zero: unbounded
+	End   time.Time // exclusive upper bound; zero: unbounded
+	// Limit is the most messages a call gives: the size of the one page RangeMessages returns
+	// (1..10000; 0: DefaultPageSize), and the most messages Messages and AgentMessages yield
+	// in all (0: no limit), as Node's `limit` is.
+	Limit int
+	// PageSize is how many messages the iterators fetch per call underneath (1..10000; 0:
+	// DefaultPageSize, or Limit when that is smaller). RangeMessages ignores it.
+	PageSize int
+	Reverse  bool // newest first
+	// RawMetadata leaves each message's metadata undecoded, in Message.RawMetadata (see there).
+	RawMetadata bool
 	// Cursor resumes after the last item of a previous page of the same query (same session
 	// or agent, same direction); nil starts from the beginning.
 	Cursor Cursor
@@ -107,7 +122,9 @@ func (m *Message) encode(w *writer, record bool) error {
 		w.bin(m.InReplyTo[:])
 	}
 	w.str("metadata")
-	if err := w.metadata(m.Metadata); err != nil {
+	if m.Metadata == nil && len(m.RawMetadata) > 0 {
+		w.b = append(w.b, m.RawMetadata...) // the library checks that it is a map
+	} else if err := w.metadata(m.Metadata); err != nil {
 		return fmt.Errorf("metadata: %w", err)
 	}
 	if record {
@@ -158,7 +175,11 @@ func (m *Message) decode(r *reader) error {
 		case "in_reply_to":
 			m.InReplyTo, err = r.id16()
 		case "metadata":
-			m.Metadata, err = r.metadata()
+			if r.rawMetadata {
+				m.RawMetadata, err = r.rawMap()
+			} else {
+				m.Metadata, err = r.metadata()
+			}
 		case "created_at":
 			var us int64
 			us, err = r.int()
@@ -183,13 +204,16 @@ func (m *Message) decode(r *reader) error {
 // with the same code as this package. The zero value is ready to use; a MessageDecoder is not
 // safe for concurrent use. Decoded values never point into the input.
 type MessageDecoder struct {
+	// RawMetadata makes Decode set Message.RawMetadata instead of decoding Metadata.
+	RawMetadata bool
+
 	r reader
 }
 
 // Decode decodes one message record into *m. Unknown keys are skipped; malformed input is an
 // error, never a panic.
 func (d *MessageDecoder) Decode(record []byte, m *Message) error {
-	d.r.b, d.r.i = record, 0
+	d.r.b, d.r.i, d.r.rawMetadata = record, 0, d.RawMetadata
 	err := m.decode(&d.r)
 	d.r.b = nil
 	return err
@@ -198,13 +222,20 @@ func (d *MessageDecoder) Decode(record []byte, m *Message) error {
 // DecodeMessagePage decodes a page as the store returns it (a MessagePack array of message
 // records), e.g. RawPage.Data from RangeMessagesRaw.
 func DecodeMessagePage(page []byte) ([]Message, error) {
-	return decodeMessages(page, -1)
+	return decodeMessages(page, -1, false)
+}
+
+// DecodeMetadata decodes the message's metadata into v (a *map[string]any, or a pointer to a
+// struct with msgpack tags): from RawMetadata when set, else from Metadata. No metadata leaves
+// v as it is.
+func (m *Message) DecodeMetadata(v any) error {
+	return decodeMetadataInto(m.RawMetadata, m.Metadata, v)
 }
 
 // decodeMessages decodes a page (a MessagePack array of message records); count, unless
 // negative, is how many records the library said it holds.
-func decodeMessages(data []byte, count int) ([]Message, error) {
-	r := &reader{b: data}
+func decodeMessages(data []byte, count int, rawMetadata bool) ([]Message, error) {
+	r := &reader{b: data, rawMetadata: rawMetadata}
 	n, err := r.arrayLen()
 	if err != nil {
 		return nil, err
@@ -306,18 +337,12 @@ func (db *DB) rangePage(op string, agent bool, name string, o *RangeOptions) (Me
 	decode := func(r callResult) error {
 		page.Next = r.cursor
 		var err error
-		page.Messages, err = decodeMessages(r.data, int(r.count))
+		page.Messages, err = decodeMessages(r.data, int(r.count), o.RawMetadata)
 		return err
 	}
-	if agent { // the ABI has no _into variant for agent ranges: decode from library memory
-		err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-			return cRange(h, agent, name, start, end, limit, flags, o.Cursor)
-		}, decode)
-	} else {
-		err = db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
-			return cRangeInto(h, name, start, end, limit, flags, o.Cursor, buf)
-		}, decode)
-	}
+	err = db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
+		return cRangeInto(h, agent, name, start, end, limit, flags, o.Cursor, buf)
+	}, decode)
 	return page, err
 }
 
@@ -343,7 +368,7 @@ func (db *DB) RangeMessagesRaw(sessionID string, opts RangeOptions, buf []byte) 
 		return page, err
 	}
 	r, err := db.callInto(op, &buf, func(h unsafe.Pointer, buf []byte) callResult {
-		return cRangeInto(h, sessionID, start, end, limit, flags, opts.Cursor, buf)
+		return cRangeInto(h, false, sessionID, start, end, limit, flags, opts.Cursor, buf)
 	})
 	if err == nil {
 		page = RawPage{Data: r.data, Count: int(r.count), Next: r.cursor}
@@ -354,7 +379,20 @@ func (db *DB) RangeMessagesRaw(sessionID string, opts RangeOptions, buf []byte) 
 func (db *DB) rangeSeq(op string, agent bool, name string, o RangeOptions) iter.Seq2[Message, error] {
 	return func(yield func(Message, error) bool) {
 		opts := o
+		if o.Limit < 0 || o.PageSize < 0 {
+			yield(Message{}, errInvalid(op, "Limit and PageSize must not be negative"))
+			return
+		}
+		pageSize := o.PageSize
+		if pageSize == 0 {
+			pageSize = DefaultPageSize
+		}
+		remaining := o.Limit // 0: no limit
 		for {
+			opts.Limit = pageSize
+			if o.Limit > 0 {
+				opts.Limit = min(pageSize, remaining)
+			}
 			// Each page is one call that takes and releases the lock, so the loop body may
 			// call anything (even Close: the next page then yields ErrClosed).
 			page, err := db.rangePage(op, agent, name, &opts)
@@ -364,6 +402,11 @@ func (db *DB) rangeSeq(op string, agent bool, name string, o RangeOptions) iter.
 			}
 			for _, m := range page.Messages {
 				if !yield(m, nil) {
+					return
+				}
+			}
+			if o.Limit > 0 {
+				if remaining -= len(page.Messages); remaining <= 0 {
 					return
 				}
 			}
@@ -383,8 +426,8 @@ func (db *DB) RangeMessages(sessionID string, opts RangeOptions) (MessagePage, e
 	return db.rangePage("RangeMessages", false, sessionID, &opts)
 }
 
-// Messages iterates over a session's messages that opts select, fetching opts.Limit per page
-// (DefaultPageSize if 0) underneath; it starts at opts.Cursor. Break out of the loop to stop
+// Messages iterates over a session's messages that opts select, at most opts.Limit of them (0:
+// all), fetching opts.PageSize per call underneath; it starts at opts.Cursor. Break out of the loop to stop
 // early. An error is yielded once and ends the iteration.
 func (db *DB) Messages(sessionID string, opts RangeOptions) iter.Seq2[Message, error] {
 	return db.rangeSeq("Messages", false, sessionID, opts)
@@ -417,7 +460,7 @@ func (db *DB) AgentMessages(agentID string, opts RangeOptions) iter.Seq2[Message
 // GetMessage returns the message with this id (an index lookup), or ErrNotFound.
 func (db *DB) GetMessage(id ID) (Message, error) {
 	var m Message
-	err := db.withResult("GetMessage", func(h unsafe.Pointer, buf []byte) callResult {
+	err := db.readInto("GetMessage", func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetMessage(h, id, buf)
 	}, func(r callResult) error {
 		return m.decode(&reader{b: r.data})

@@ -209,7 +209,7 @@ func TestTiesInTimeResumeExactly(t *testing.T) {
 	must[[]lmstore.AppendResult](t)(db.AppendMessages(msgs))
 	for _, reverse := range []bool{false, true} {
 		seen := map[lmstore.ID]bool{}
-		for m, err := range db.Messages("s", lmstore.RangeOptions{Limit: 2, Reverse: reverse}) {
+		for m, err := range db.Messages("s", lmstore.RangeOptions{PageSize: 2, Reverse: reverse}) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -228,7 +228,7 @@ func TestMessagesIterator(t *testing.T) {
 	db := openTemp(t, nil)
 	msgs := fill(t, db, "s", 23)
 	var got []lmstore.Message
-	for m, err := range db.Messages("s", lmstore.RangeOptions{Limit: 4}) {
+	for m, err := range db.Messages("s", lmstore.RangeOptions{PageSize: 4}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +238,7 @@ func TestMessagesIterator(t *testing.T) {
 		t.Fatalf("iterator: %s", contents(got))
 	}
 	n := 0
-	for range db.Messages("s", lmstore.RangeOptions{Limit: 4, Reverse: true}) {
+	for range db.Messages("s", lmstore.RangeOptions{PageSize: 4, Reverse: true}) {
 		if n++; n == 6 {
 			break
 		}

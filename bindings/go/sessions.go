@@ -101,7 +101,7 @@ func (db *DB) CreateSession(sessionID, title string, metadata map[string]any) er
 // GetSession returns a session, or ErrNotFound.
 func (db *DB) GetSession(sessionID string) (Session, error) {
 	var s Session
-	err := db.withResult("GetSession", func(h unsafe.Pointer, buf []byte) callResult {
+	err := db.readInto("GetSession", func(h unsafe.Pointer, buf []byte) callResult {
 		return cGetSession(h, sessionID, buf)
 	}, func(r callResult) error {
 		return s.decode(&reader{b: r.data})
@@ -168,8 +168,8 @@ func (db *DB) ListSessions(cursor Cursor, limit int) (SessionPage, error) {
 	if len(cursor) > maxCursor {
 		return page, newError(op, CodeBadCursor, "cursor is "+itoa(len(cursor))+" bytes; the limit is "+itoa(maxCursor))
 	}
-	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-		return cListSessions(h, cursor, uint32(limit))
+	err := db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
+		return cListSessions(h, cursor, uint32(limit), buf)
 	}, func(res callResult) error {
 		page.Next = res.cursor
 		r := &reader{b: res.data}

@@ -298,76 +298,12 @@ func (db *DB) ReplaceTemplate(t Template) (PutOutcome, error) {
 	return db.putTemplate("ReplaceTemplate", &t, true)
 }
 
-// withResult runs one C call that fills a scratch buffer and decodes the result from it. The
-// lock is released before decoding, which reads only Go memory.
-func (db *DB) withResult(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r callResult) error) error {
-	h, err := db.acquire(op)
-	if err != nil {
-		return err
-	}
-	sp := getScratch()
-	r := call(h, *sp)
-	db.release()
-	if err := errFrom(op, &r); err != nil {
-		putScratch(sp)
-		return err
-	}
-	err = decode(r)
-	r.release()
-	putScratch(sp)
-	if err != nil {
-		return errBadRecord(op, err)
-	}
-	return nil
-}
-
-// readInto runs one C call that writes its result into a pooled Go buffer (the lms_*_into
-// functions: one crossing, nothing allocated or freed in C) and decodes it after the lock is
-// released. When the library says the buffer is too small it is replaced by one of the size
-// needed and the call retried (the data may have grown in between, hence the loop).
-func (db *DB) readInto(op string, call func(h unsafe.Pointer, buf []byte) callResult, decode func(r callResult) error) error {
-	sp := getScratch()
-	r, err := db.callInto(op, sp, call)
-	if err == nil {
-		if err = decode(r); err != nil {
-			err = errBadRecord(op, err)
-		}
-	}
-	putScratch(sp)
-	return err
-}
-
-// callInto is readInto's call: the result lands in *buf, which it grows as needed.
-func (db *DB) callInto(op string, buf *[]byte, call func(h unsafe.Pointer, buf []byte) callResult) (callResult, error) {
-	h, err := db.acquire(op)
-	if err != nil {
-		return callResult{}, err
-	}
-	var r callResult
-	for try := 0; ; try++ {
-		r = call(h, *buf)
-		if r.code != codeBufferTooSmall || try == 8 {
-			break
-		}
-		*buf = make([]byte, growTo(int(r.n)))
-	}
-	db.release()
-	return r, errFrom(op, &r)
-}
-
 func (db *DB) getTemplate(op, id, version string, byAlias bool) (Template, error) {
 	var t Template
 	decode := func(r callResult) error { return t.decode(&reader{b: r.data}) }
-	var err error
-	if byAlias { // the ABI has no _into variant for aliases
-		err = db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
-			return cGetTemplate(h, id, version, true, buf)
-		}, decode)
-	} else {
-		err = db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
-			return cGetTemplateInto(h, id, version, buf)
-		}, decode)
-	}
+	err := db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
+		return cGetTemplate(h, id, version, byAlias, buf)
+	}, decode)
 	return t, err
 }
 
@@ -378,7 +314,7 @@ func (db *DB) getTemplate(op, id, version string, byAlias bool) (Template, error
 // version "" means the latest. Decode with Template.UnmarshalMsgpack.
 func (db *DB) GetTemplateRaw(id, version string, buf []byte) ([]byte, error) {
 	r, err := db.callInto("GetTemplateRaw", &buf, func(h unsafe.Pointer, buf []byte) callResult {
-		return cGetTemplateInto(h, id, version, buf)
+		return cGetTemplate(h, id, version, false, buf)
 	})
 	return r.data, err
 }
@@ -417,7 +353,7 @@ func (db *DB) ListTemplates(prefix, after string, limit int) ([]string, error) {
 		return nil, errInvalid(op, "limit must be between 1 and "+itoa(maxPage)+", got "+itoa(limit))
 	}
 	var ids []string
-	err := db.withResult(op, func(h unsafe.Pointer, buf []byte) callResult {
+	err := db.readInto(op, func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplates(h, prefix, after, uint32(limit), buf)
 	}, func(res callResult) error {
 		r := &reader{b: res.data}
@@ -467,7 +403,7 @@ func (db *DB) TemplateIDs(prefix string) iter.Seq2[string, error] {
 // first. It returns ErrNotFound if the id does not exist.
 func (db *DB) TemplateVersions(id string) ([]TemplateVersion, error) {
 	var out []TemplateVersion
-	err := db.withResult("TemplateVersions", func(h unsafe.Pointer, buf []byte) callResult {
+	err := db.readInto("TemplateVersions", func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplateMeta(h, id, false, buf)
 	}, func(res callResult) error {
 		r := reader{b: res.data}
@@ -571,7 +507,7 @@ func (db *DB) DeleteTemplateAlias(id, alias string) error {
 // TemplateAliases returns the aliases of template id, alias -> version.
 func (db *DB) TemplateAliases(id string) (map[string]string, error) {
 	var out map[string]string
-	err := db.withResult("TemplateAliases", func(h unsafe.Pointer, buf []byte) callResult {
+	err := db.readInto("TemplateAliases", func(h unsafe.Pointer, buf []byte) callResult {
 		return cListTemplateMeta(h, id, true, buf)
 	}, func(res callResult) error {
 		r := reader{b: res.data}

@@ -49,6 +49,18 @@ go vet ./...
 (cd bench && go vet ./...)
 (cd examples/outside-module && go vet ./...)
 
+step "CGO_ENABLED=0: the build stops with an error that says cgo is needed"
+if out=$(CGO_ENABLED=0 go build . 2>&1); then
+	echo "FAIL: CGO_ENABLED=0 go build succeeded" >&2
+	exit 1
+fi
+if ! printf '%s\n' "$out" | sed -n 2p | grep -q 'lmstore_requires_cgo__build_with_CGO_ENABLED_1_and_a_C_compiler'; then
+	echo "FAIL: the first error of a CGO_ENABLED=0 build does not say cgo is needed:" >&2
+	printf '%s\n' "$out" >&2
+	exit 1
+fi
+echo "ok: $(printf '%s\n' "$out" | sed -n 2p)"
+
 step "go test -race ./... (tests and examples)"
 go test -race -count=1 ./...
 

@@ -9,7 +9,11 @@
 /** Microseconds since the Unix epoch (the store's own unit; exact until the year 2255). */
 export type Micros = number;
 
-/** A time going in: microseconds, or a Date (millisecond precision). */
+/**
+ * A time going in: microseconds, or a Date (millisecond precision). A number between 1e9 and
+ * 1e14 is refused: it can only be seconds or milliseconds (`Date.now()`), which as microseconds
+ * would be a moment in January 1970.
+ */
 export type TimeInput = Micros | Date;
 
 /** A message id: a canonical UUID string such as `01890a5d-ac96-774b-bcce-b302099a8057`. */
@@ -39,6 +43,14 @@ export type LmstoreErrorCode =
    * read buffer and retries, so no method of this package rejects with it.
    */
   | 'LMS_BUFFER_TOO_SMALL'
+  /** A render input is missing or has the wrong type (status 16); the message names it. */
+  | 'LMS_INPUT'
+  /** The template failed to compile or render (status 17): Jinja2's reason, id, version, line. */
+  | 'LMS_RENDER'
+  /** The path holds a file or LMDB environment that is not an lmstore; it was not modified (status 18). */
+  | 'LMS_NOT_A_STORE'
+  /** The operation means nothing for the store's backend, e.g. a backup of a PostgreSQL store (status 19). */
+  | 'LMS_UNSUPPORTED'
   /** A call on a closed Store (status -1). */
   | 'LMS_CLOSED'
   /** liblmstore.so could not be found or loaded (status -2). */
@@ -112,6 +124,12 @@ export interface Template {
 }
 
 export type PutOutcome = 'created' | 'unchanged' | 'replaced';
+
+/** Variables for a render: JSON-like values (numbers with a fraction cross as floats). */
+export type RenderVars = Record<string, unknown>;
+
+/** Renders a template spec that is not stored, as `Store.render` would once it is put. */
+export function renderPreview(spec: TemplateSpec, vars?: RenderVars | null): string;
 
 export interface PutTemplateOptions {
   /** Replace a version whose content differs instead of failing with LMS_CONFLICT. */
@@ -305,21 +323,28 @@ export class Store {
 
   /** The latest version of `id`; `undefined` if the id does not exist. */
   getTemplate(id: string): Template | undefined;
-  /** Exactly that version, or the version an alias points at; `undefined` if absent. */
-  getTemplate(id: string, selector: TemplateSelector): Template | undefined;
+  /** Exactly that version (a string, as in C and Go), or the version an alias points at; `undefined` if absent. */
+  getTemplate(id: string, selector: string | TemplateSelector): Template | undefined;
+
+  /**
+   * Renders template `id` (latest, or the selected version or alias) with `vars`, as Jinja2
+   * renders it in promptlightning's environment. Synchronous: a render is microseconds of CPU.
+   * Throws LmstoreError with code LMS_INPUT, LMS_RENDER or LMS_NOT_FOUND.
+   */
+  render(id: string, vars?: RenderVars | null, selector?: TemplateSelector): string;
 
   /** One page of template ids in byte order. */
   listTemplates(options?: ListTemplatesOptions): TemplateIdPage;
   /** Every template id (optionally under `prefix`), paging underneath. */
-  iterateTemplateIds(options?: { prefix?: string; after?: string; pageSize?: number }): Generator<string, void, undefined>;
+  iterateTemplateIds(options?: { prefix?: string; after?: string; pageSize?: number; limit?: number }): Generator<string, void, undefined>;
   /** Versions of `id` in the order they were put; [] for an unknown id. */
   listTemplateVersions(id: string): TemplateVersion[];
   /** Aliases of `id` as {alias: version}; {} for an unknown id. */
   listTemplateAliases(id: string): Record<string, string>;
 
   /** Deletes one version, or the whole id with its aliases; false if absent. */
-  deleteTemplate(id: string, options?: { version?: string }): Promise<boolean>;
-  deleteTemplateSync(id: string, options?: { version?: string }): boolean;
+  deleteTemplate(id: string, version?: string | { version?: string }): Promise<boolean>;
+  deleteTemplateSync(id: string, version?: string | { version?: string }): boolean;
   /** Points `alias` at an existing version (LMS_NOT_FOUND otherwise). */
   setTemplateAlias(id: string, alias: string, version: string): Promise<void>;
   setTemplateAliasSync(id: string, alias: string, version: string): void;
@@ -377,7 +402,7 @@ export class Store {
   deleteSessionSync(sessionId: string): boolean;
   /** One page of sessions, most recent activity first. */
   listSessions(options?: ListSessionsOptions): SessionPage;
-  iterateSessions(options?: { pageSize?: number; cursor?: string | null }): Generator<Session, void, undefined>;
+  iterateSessions(options?: { pageSize?: number; cursor?: string | null; limit?: number }): Generator<Session, void, undefined>;
 }
 
 /** Opens (creating if needed) the store in directory `path`. Same path twice shares one environment. */
@@ -400,3 +425,96 @@ export const versionNumber: number;
 export const abiVersion: number;
 /** The liblmstore.so file that was loaded. */
 export const libraryPath: string;
+
+// ---- import, export and migration (lib/import.js; docs/import.md, docs/migration.md) ----
+
+/** Called with (done, known) units of work during an import or migration. */
+export type ProgressCallback = (done: number, known: number) => void;
+
+export interface ImportOptions {
+  /** Report what would happen, write nothing. */
+  dryRun?: boolean;
+  /** One transaction: any skipped or conflicting file and nothing is written. */
+  atomic?: boolean;
+  /** Replace an existing id+version whose body differs instead of a conflict. */
+  replace?: boolean;
+  progress?: ProgressCallback;
+}
+
+export interface ImportFileReport {
+  /** Relative to the imported folder. */
+  path: string;
+  outcome: 'imported' | 'unchanged' | 'replaced' | 'conflict' | 'skipped';
+  id: string | null;
+  version: string | null;
+  /** Why the file was skipped or conflicts ('' otherwise). */
+  reason: string;
+  /** 1-based; 0 when the reason concerns the whole file. */
+  line: number;
+  column: number;
+}
+
+export interface ImportReport {
+  dryRun: boolean;
+  atomic: boolean;
+  committed: boolean;
+  imported: number;
+  unchanged: number;
+  replaced: number;
+  conflict: number;
+  skipped: number;
+  files: ImportFileReport[];
+}
+
+export interface VerifyImportReport {
+  clean: boolean;
+  matched: number;
+  skipped: number;
+  mismatched: { path: string; id: string; version: string }[];
+  missing: { path: string; id: string; version: string }[];
+  extra: { id: string; version: string }[];
+}
+
+export interface ExportReport {
+  templates: number;
+  versions: number;
+  aliases: number;
+  files: number;
+}
+
+export type MigrationKind = 'promptlightning' | 'tkr-agent-chat';
+
+export interface MigrationReport {
+  kind: MigrationKind;
+  /** Whether this run wrote anything (a second run says false). */
+  changed: boolean;
+  templatesMigrated: number;
+  templatesUnchanged: number;
+  sessionsMigrated: number;
+  sessionsUnchanged: number;
+  messagesMigrated: number;
+  messagesUnchanged: number;
+  failed: number;
+  verified: number;
+  mismatches: number;
+  mismatchExamples: string[];
+  reorderedSessions: string[];
+  danglingIndexEntries: number;
+  lostVersions: { id: string; version: string }[];
+  sourceCount: number | null;
+  sourceLastModified: number | null;
+  sideFile: string;
+  /** Records written to the side file, per source database. */
+  sideRecords: Record<string, number>;
+}
+
+export interface Store {
+  /** Imports every .yaml/.yml file under `dir`, read as PyYAML's safe_load reads them. */
+  importFolderSync(dir: string, options?: ImportOptions): ImportReport;
+  /** Re-reads `dir` and compares it with the store. */
+  verifyImportSync(dir: string): VerifyImportReport;
+  /** Writes every template version to `dir` (new or empty) as YAML files. */
+  exportFolderSync(dir: string): ExportReport;
+  /** Migrates another system's LMDB store at `source` (never written) into this store. */
+  migrateSync(kind: MigrationKind, source: string, sideFile: string, options?: { progress?: ProgressCallback }): MigrationReport;
+}

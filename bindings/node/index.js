@@ -3,6 +3,8 @@
 const { native, libraryPath, ABI_VERSION } = require('./lib/ffi');
 const { LmstoreError, STATUS } = require('./lib/errors');
 const { Store, open } = require('./lib/store');
+require('./lib/import').installImport(Store);
+const { renderPreview } = require('./lib/render');
 const { toDate, fromDate, nowMicros, uuidString } = require('./lib/codec');
 
 const version = native.version();
@@ -12,6 +14,7 @@ const abiVersion = ABI_VERSION;
 module.exports = {
   open,
   Store,
+  renderPreview,
   LmstoreError,
   STATUS,
   toDate,

@@ -37,7 +37,18 @@ pub const LMS_READ_ONLY: c_int = 13;
 pub const LMS_TOO_LARGE: c_int = 14;
 /// A caller-provided buffer is too small; the call reported the size it needs.
 pub const LMS_BUFFER_TOO_SMALL: c_int = 15;
+/// The operation means nothing for this store's backend (e.g. an LMDB backup of a PostgreSQL store).
+pub const LMS_UNSUPPORTED: c_int = 19;
+/// A render input is missing or has the wrong type (the message names the input and the reason).
+pub const LMS_INPUT: c_int = 16;
+/// The template failed to compile or render (the message has the reason, the template id and
+/// version, and the line).
+pub const LMS_RENDER: c_int = 17;
 
+/// The path holds a file or an LMDB environment that is not an lmstore; it was not modified.
+pub const LMS_NOT_A_STORE: c_int = 18;
+
+/// Exhaustive on purpose: a new error kind must choose its status here.
 pub(crate) fn status_of(kind: ErrorKind) -> c_int {
     match kind {
         ErrorKind::NotFound => LMS_NOT_FOUND,
@@ -54,7 +65,11 @@ pub(crate) fn status_of(kind: ErrorKind) -> c_int {
         ErrorKind::ReadOnly => LMS_READ_ONLY,
         ErrorKind::TooLarge => LMS_TOO_LARGE,
         ErrorKind::BufferTooSmall => LMS_BUFFER_TOO_SMALL,
-        _ => LMS_INTERNAL,
+        ErrorKind::NotAStore => LMS_NOT_A_STORE,
+        ErrorKind::Internal => LMS_INTERNAL,
+        ErrorKind::Unsupported => LMS_UNSUPPORTED,
+        ErrorKind::Input => LMS_INPUT,
+        ErrorKind::Render => LMS_RENDER,
     }
 }
 
@@ -142,8 +157,13 @@ pub(crate) unsafe fn optional<'a>(
     Ok(if b.is_empty() { None } else { Some(b) })
 }
 
-pub(crate) fn out_ptr<'a, T>(out: *mut T, what: &str) -> Result<&'a mut T> {
-    // SAFETY: a non-NULL out-pointer is, by the ABI contract, valid for writes of T for the call.
+/// Borrows the out-parameter `out`; NULL is refused with a message naming it.
+///
+/// # Safety
+/// A non-NULL `out` must point at a properly aligned `T` that is valid for reads and writes for
+/// `'a` (the call) and that nothing else accesses meanwhile.
+pub(crate) unsafe fn out_ptr<'a, T>(out: *mut T, what: &str) -> Result<&'a mut T> {
+    // SAFETY: the caller promises a non-NULL out is valid, aligned and unaliased for 'a.
     unsafe { out.as_mut() }
         .ok_or_else(|| Error::invalid(format!("{what} (an out-parameter) is NULL")))
 }
@@ -168,7 +188,15 @@ pub(crate) fn copy_out(data: &[u8], out: &mut *mut u8, out_len: &mut usize) -> R
 /// Copies `data` into the caller's buffer `buf` of `cap` bytes and reports its length in
 /// `out_len`; when it does not fit, reports the length needed and fails with
 /// LMS_BUFFER_TOO_SMALL, leaving `buf` untouched.
-pub(crate) fn copy_into(data: &[u8], buf: *mut u8, cap: usize, out_len: &mut usize) -> Result<()> {
+///
+/// # Safety
+/// A non-NULL `buf` must be valid for writes of `cap` bytes and must not overlap `data`.
+pub(crate) unsafe fn copy_into(
+    data: &[u8],
+    buf: *mut u8,
+    cap: usize,
+    out_len: &mut usize,
+) -> Result<()> {
     *out_len = data.len();
     if data.len() > cap {
         return Err(Error::new(
@@ -194,12 +222,17 @@ pub(crate) fn copy_into(data: &[u8], buf: *mut u8, cap: usize, out_len: &mut usi
 
 /// Prepares a (buffer, length) out-pair: both must be non-NULL; they are cleared first so a
 /// failed call never leaves a stale pointer behind.
-pub(crate) fn out_pair<'a>(
+///
+/// # Safety
+/// As for [`out_ptr`], for both pointers.
+pub(crate) unsafe fn out_pair<'a>(
     out: *mut *mut u8,
     out_len: *mut usize,
 ) -> Result<(&'a mut *mut u8, &'a mut usize)> {
-    let o = out_ptr(out, "out")?;
-    let l = out_ptr(out_len, "out_len")?;
+    // SAFETY: forwarded caller contract on out.
+    let o = unsafe { out_ptr(out, "out") }?;
+    // SAFETY: forwarded caller contract on out_len.
+    let l = unsafe { out_ptr(out_len, "out_len") }?;
     *o = std::ptr::null_mut();
     *l = 0;
     Ok((o, l))
@@ -217,6 +250,7 @@ pub extern "C" fn lms_last_error() -> *const c_char {
 }
 
 /// The raw LMDB or errno code behind the last failure on this thread (0 if none), for logs.
+/// @return The code, or 0 when the last failure had none.
 /// @since 0.1
 #[no_mangle]
 pub extern "C" fn lms_last_error_os_code() -> c_int {
@@ -225,6 +259,7 @@ pub extern "C" fn lms_last_error_os_code() -> c_int {
 
 /// A static description of a status code, e.g. "not found". Never NULL; unknown codes give
 /// "unknown status". The string is owned by the library and never freed.
+/// @return A static NUL-terminated string; never NULL.
 /// @since 0.1
 #[no_mangle]
 pub extern "C" fn lms_strerror(status: c_int) -> *const c_char {
@@ -245,6 +280,10 @@ pub extern "C" fn lms_strerror(status: c_int) -> *const c_char {
         LMS_READ_ONLY => c"read-only",
         LMS_TOO_LARGE => c"too large",
         LMS_BUFFER_TOO_SMALL => c"buffer too small",
+        LMS_NOT_A_STORE => c"not an lmstore",
+        LMS_UNSUPPORTED => c"unsupported by this backend",
+        LMS_INPUT => c"bad render input",
+        LMS_RENDER => c"render failed",
         _ => c"unknown status",
     };
     s.as_ptr()

@@ -5,7 +5,7 @@
 use super::boundary::*;
 use super::env::{lms_db, store};
 use crate::conversations::{Appended, NewMessage, Page, RangeQuery, MAX_CURSOR};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use std::ffi::{c_char, c_int};
 
 /// Size of the cursor buffer in ::lms_page; cursors are opaque and at most this long.
@@ -14,6 +14,8 @@ pub const LMS_CURSOR_MAX: usize = 272;
 pub const LMS_ID_LEN: usize = 16;
 /// The most items one page may hold.
 pub const LMS_MAX_PAGE: u32 = 10_000;
+/// The latest timestamp a caller may give (µs): the last microsecond of year 9999.
+pub const LMS_MAX_TS: i64 = 253_402_300_799_999_999;
 
 /// Append outcome: the message was stored.
 pub const LMS_APPEND_STORED: u32 = 0;
@@ -35,6 +37,7 @@ pub const LMS_UPDATE_METADATA: u32 = 2;
 pub const LMS_UPDATE_TITLE: u32 = 4;
 
 const _: () = assert!(LMS_CURSOR_MAX >= MAX_CURSOR);
+const _: () = assert!(LMS_MAX_TS == crate::conversations::record::MAX_TS);
 
 /// One message to append. Every (pointer, length) pair is borrowed for the call only; a NULL
 /// pointer with length 0 means "absent".
@@ -162,8 +165,11 @@ unsafe fn message_from(m: &lms_message_in) -> Result<NewMessage> {
 ///
 /// @param msgs          `count` messages, borrowed for the call.
 /// @param[out] results  Caller-owned array of `count` results, in the order of `msgs`.
-/// @return LMS_OK; LMS_INVALID_ARGUMENT (message i: the message names it); LMS_INVALID_UTF8;
-///         LMS_BAD_MSGPACK (metadata not a map); LMS_KEY_TOO_LONG; LMS_TOO_LARGE; LMS_MAP_FULL.
+/// @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db, messages or results with a count, more than the
+///         batch cap, a bad field of message i: the message names it); LMS_INVALID_UTF8;
+///         LMS_BAD_MSGPACK (metadata not a map); LMS_KEY_TOO_LONG; LMS_READ_ONLY; LMS_MAP_FULL (at
+///         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+///         failure. On failure results are unspecified.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_append_messages(
@@ -199,6 +205,7 @@ pub unsafe extern "C" fn lms_append_messages(
             .enumerate()
             // SAFETY: each message obeys the slice contract.
             .map(|(i, m)| {
+                // SAFETY: the message struct's (pointer, length) pairs obey the slice contract (ABI contract).
                 unsafe { message_from(m) }.map_err(|e| e.context(&format!("message {i}")))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -209,6 +216,10 @@ pub unsafe extern "C" fn lms_append_messages(
 
 /// Appends one message; see lms_append_messages().
 /// @param[out] result  Caller-owned; may be NULL if not wanted.
+/// @return As lms_append_messages() for one message: LMS_OK; LMS_INVALID_ARGUMENT;
+///         LMS_INVALID_UTF8; LMS_BAD_MSGPACK; LMS_KEY_TOO_LONG; LMS_READ_ONLY; LMS_MAP_FULL (at
+///         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+///         failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_append_message(
@@ -219,8 +230,11 @@ pub unsafe extern "C" fn lms_append_message(
     boundary(|| {
         // SAFETY: caller contract on db, msg and result.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL msg points at a valid, aligned struct for the call (ABI contract).
         let m = unsafe { msg.as_ref() }.ok_or_else(|| Error::invalid("msg is NULL"))?;
+        // SAFETY: the message struct's (pointer, length) pairs obey the slice contract (ABI contract).
         let appended = store.append_messages(vec![unsafe { message_from(m) }?])?;
+        // SAFETY: a non-NULL result points at a valid, aligned struct for the call (ABI contract).
         if let Some(r) = unsafe { result.as_mut() } {
             to_results(&appended, std::slice::from_mut(r));
         }
@@ -231,9 +245,16 @@ pub unsafe extern "C" fn lms_append_message(
 /// lms_append_messages() with the batch as one MessagePack array of maps with the keys
 /// session_id, id (bin 16), ts (int, 0/absent = assign), role, agent_id, content,
 /// in_reply_to (bin 16), metadata (map). Meant for bindings: one buffer, one crossing.
+/// Text fields are strings; an unknown key, a key given twice or a value of the wrong type
+/// fails the batch with LMS_INVALID_ARGUMENT naming the message (docs/input.md).
 ///
 /// @param results_cap   Capacity of `results`; must be at least the array's length.
 /// @param[out] results  One result per message, in order.
+/// @return LMS_OK; LMS_BAD_MSGPACK (not an array of maps, metadata not a map); LMS_INVALID_ARGUMENT
+///         (NULL db or batch, results_cap too small, more than the batch cap, a bad field of
+///         message i); LMS_INVALID_UTF8; LMS_KEY_TOO_LONG; LMS_READ_ONLY; LMS_MAP_FULL (at
+///         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+///         failure. On failure results are unspecified.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_append_messages_packed(
@@ -246,6 +267,7 @@ pub unsafe extern "C" fn lms_append_messages_packed(
     boundary(|| {
         // SAFETY: caller contract on db and batch.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL batch points at its stated length of readable bytes (ABI contract).
         let batch = unsafe { required(batch, batch_len, "batch") }?;
         let messages = NewMessage::batch_from_msgpack(batch)?;
         if messages.len() > results_cap || (results.is_null() && !messages.is_empty()) {
@@ -280,8 +302,13 @@ fn fill_page(page: Page, out: &mut lms_page) -> Result<()> {
     Ok(())
 }
 
-fn clear_page<'a>(out: *mut lms_page) -> Result<&'a mut lms_page> {
-    let out = out_ptr(out, "out")?;
+/// Borrows the page out-parameter and clears it, so a failed call leaves no stale pointer.
+///
+/// # Safety
+/// As for [`out_ptr`].
+unsafe fn clear_page<'a>(out: *mut lms_page) -> Result<&'a mut lms_page> {
+    // SAFETY: forwarded caller contract.
+    let out = unsafe { out_ptr(out, "out") }?;
     out.data = std::ptr::null_mut();
     out.len = 0;
     out.count = 0;
@@ -291,7 +318,7 @@ fn clear_page<'a>(out: *mut lms_page) -> Result<&'a mut lms_page> {
 
 /// # Safety
 /// `range` is NULL or a readable lms_range whose cursor pair obeys the slice contract.
-unsafe fn query<'a>(range: *const lms_range) -> Result<RangeQuery<'a>> {
+pub(crate) unsafe fn query<'a>(range: *const lms_range) -> Result<RangeQuery<'a>> {
     // SAFETY: forwarded caller contract.
     let r = unsafe { range.as_ref() }.ok_or_else(|| Error::invalid("range is NULL"))?;
     if r.flags & !(LMS_RANGE_REVERSE | LMS_RANGE_START | LMS_RANGE_END) != 0 {
@@ -317,7 +344,11 @@ unsafe fn query<'a>(range: *const lms_range) -> Result<RangeQuery<'a>> {
 ///
 /// @param range     The window, limit and cursor; borrowed for the call.
 /// @param[out] out  Filled on success (cleared on failure); release with lms_page_free().
-/// @return LMS_OK; LMS_INVALID_ARGUMENT (limit 0 or above LMS_MAX_PAGE); LMS_BAD_CURSOR.
+/// @return LMS_OK; LMS_BAD_CURSOR (malformed, or from another query or direction);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE, unknown flags);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+///         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+///         empty (data NULL).
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_range_messages(
@@ -328,23 +359,31 @@ pub unsafe extern "C" fn lms_range_messages(
     out: *mut lms_page,
 ) -> c_int {
     boundary(|| {
-        let out = clear_page(out)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out = unsafe { clear_page(out) }?;
         // SAFETY: caller contract on db, session_id and range.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
+        // SAFETY: range is NULL or a readable lms_range whose cursor pair obeys the slice contract (ABI contract).
         let q = unsafe { query(range) }?;
         fill_page(store.range_messages(session, &q)?, out)
     })
 }
 
 /// lms_range_messages() into a buffer the caller owns: the caller allocates nothing and frees
-/// nothing. When the page does not fit, the call fails without writing and the next call (with
-/// a larger buffer) runs the range again; keep one buffer per thread and grow it.
+/// nothing, and the page is written straight into the buffer in one pass. When the page does
+/// not fit, the call fails (the buffer's contents are then unspecified) and reports the size
+/// needed; the next call, with a larger buffer, runs the range again. Keep one buffer per
+/// thread and grow it.
 ///
 /// @param buf,cap   Caller-owned buffer for the page.
 /// @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
 ///                  (the size needed): grow the buffer and call again.
-/// @return As lms_range_messages(), plus LMS_BUFFER_TOO_SMALL.
+/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
+///         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE,
+///         unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
+///         long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_range_messages_into(
@@ -357,16 +396,39 @@ pub unsafe extern "C" fn lms_range_messages_into(
     out: *mut lms_page_info,
 ) -> c_int {
     boundary(|| {
-        let out = out_ptr(out, "out")?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out = unsafe { out_ptr(out, "out") }?;
         out.len = 0;
         out.count = 0;
         out.cursor_len = 0;
         // SAFETY: caller contract on db, session_id and range.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
+        // SAFETY: range is NULL or a readable lms_range whose cursor pair obeys the slice contract (ABI contract).
         let q = unsafe { query(range) }?;
-        let page = store.range_messages(session, &q)?;
-        copy_into(page.bytes(), buf, cap, &mut out.len)?;
+        let room: &mut [std::mem::MaybeUninit<u8>] = if cap == 0 {
+            &mut []
+        } else if buf.is_null() {
+            return Err(Error::invalid(format!(
+                "buf is NULL but its capacity is {cap}"
+            )));
+        } else {
+            // SAFETY: the caller promises buf has cap writable bytes for the call, not aliased
+            // by library memory; MaybeUninit makes no claim that they are initialised.
+            unsafe { std::slice::from_raw_parts_mut(buf as *mut std::mem::MaybeUninit<u8>, cap) }
+        };
+        let page = store.range_messages_into(session, &q, room)?;
+        out.len = page.len;
+        if page.len > cap {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!(
+                    "the result is {} bytes but the buffer holds {cap}",
+                    page.len
+                ),
+            ));
+        }
         out.count = page.count;
         if let Some(c) = page.next {
             out.cursor[..c.len()].copy_from_slice(&c);
@@ -377,6 +439,11 @@ pub unsafe extern "C" fn lms_range_messages_into(
 }
 
 /// Like lms_range_messages() over one agent's messages across all sessions.
+/// @return LMS_OK; LMS_BAD_CURSOR (malformed, or from another query or direction);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE, unknown flags);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+///         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+///         empty (data NULL).
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_range_agent_messages(
@@ -387,10 +454,13 @@ pub unsafe extern "C" fn lms_range_agent_messages(
     out: *mut lms_page,
 ) -> c_int {
     boundary(|| {
-        let out = clear_page(out)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out = unsafe { clear_page(out) }?;
         // SAFETY: caller contract on db, agent_id and range.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL agent_id points at its stated length of readable bytes (ABI contract).
         let agent = unsafe { required(agent_id as *const u8, agent_id_len, "agent_id") }?;
+        // SAFETY: range is NULL or a readable lms_range whose cursor pair obeys the slice contract (ABI contract).
         let q = unsafe { query(range) }?;
         fill_page(store.range_agent_messages(agent, &q)?, out)
     })
@@ -415,7 +485,9 @@ pub unsafe extern "C" fn lms_page_free(page: *mut lms_page) {
 /// Copies out one message record by id (an index lookup, not a scan).
 /// @param id,id_len LMS_ID_LEN bytes.
 /// @param[out] out,out_len  A new buffer; free with lms_bytes_free().
-/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (id not 16 bytes).
+/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer, an id that is not 16
+///         bytes); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On
+///         failure *out is NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_get_message(
@@ -426,9 +498,11 @@ pub unsafe extern "C" fn lms_get_message(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db and id.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id, id_len, "id") }?;
         store.with_message(id, |record| copy_out(record, out, out_len))?
     })
@@ -438,7 +512,10 @@ pub unsafe extern "C" fn lms_get_message(
 /// sets its updated_at.
 /// @param flags  LMS_UPDATE_CONTENT and/or LMS_UPDATE_METADATA: which of the two to replace.
 /// @param metadata,metadata_len  A MessagePack map (NULL/0: an empty map).
-/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_UTF8; LMS_BAD_MSGPACK; LMS_INVALID_ARGUMENT.
+/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_UTF8 (content); LMS_BAD_MSGPACK (metadata not a map);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer, an id that is not 16 bytes, unknown or no
+///         flags); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or
+///         LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_update_message(
@@ -457,8 +534,11 @@ pub unsafe extern "C" fn lms_update_message(
         }
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id, id_len, "id") }?;
+        // SAFETY: a non-NULL content points at its stated length of readable bytes (ABI contract).
         let content = unsafe { bytes(content as *const u8, content_len, "content") }?;
+        // SAFETY: a non-NULL metadata points at its stated length of readable bytes (ABI contract).
         let metadata = unsafe { bytes(metadata, metadata_len, "metadata") }?;
         store.update_message(
             id,
@@ -468,7 +548,10 @@ pub unsafe extern "C" fn lms_update_message(
     })
 }
 
-/// Deletes one message and its index entries. @return LMS_OK; LMS_NOT_FOUND.
+/// Deletes one message and its index entries.
+/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer, an id that is not 16
+///         bytes); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or
+///         LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_delete_message(
@@ -479,12 +562,17 @@ pub unsafe extern "C" fn lms_delete_message(
     boundary(|| {
         // SAFETY: caller contract on db and id.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         store.delete_message(unsafe { required(id, id_len, "id") }?)
     })
 }
 
 /// Keeps only the newest `keep` messages of a session.
 /// @param[out] out_deleted  How many were deleted; may be NULL.
+/// @return LMS_OK (also when nothing was deleted); LMS_INVALID_ARGUMENT (NULL db or pointer);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+///         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+///         LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_trim_session(
@@ -497,8 +585,10 @@ pub unsafe extern "C" fn lms_trim_session(
     boundary(|| {
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         let n = store.trim_session_to_count(session, keep)?;
+        // SAFETY: a non-NULL out_deleted points at a valid, aligned struct for the call (ABI contract).
         if let Some(o) = unsafe { out_deleted.as_mut() } {
             *o = n;
         }
@@ -508,6 +598,10 @@ pub unsafe extern "C" fn lms_trim_session(
 
 /// Deletes a session's messages older than `before_ts` (µs, exclusive).
 /// @param[out] out_deleted  How many were deleted; may be NULL.
+/// @return LMS_OK (also when nothing was deleted); LMS_INVALID_ARGUMENT (NULL db or pointer);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+///         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+///         LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_trim_session_before(
@@ -520,8 +614,10 @@ pub unsafe extern "C" fn lms_trim_session_before(
     boundary(|| {
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         let n = store.trim_session_before(session, before_ts)?;
+        // SAFETY: a non-NULL out_deleted points at a valid, aligned struct for the call (ABI contract).
         if let Some(o) = unsafe { out_deleted.as_mut() } {
             *o = n;
         }
@@ -532,7 +628,10 @@ pub unsafe extern "C" fn lms_trim_session_before(
 /// Creates a session explicitly (sessions are also created by their first message).
 /// @param title,title_len  Optional UTF-8.
 /// @param metadata,metadata_len  Optional MessagePack map.
-/// @return LMS_OK; LMS_CONFLICT if it exists.
+/// @return LMS_OK; LMS_CONFLICT (the session exists); LMS_BAD_MSGPACK (metadata not a map);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key
+///         that is not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size);
+///         LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_create_session(
@@ -547,8 +646,11 @@ pub unsafe extern "C" fn lms_create_session(
     boundary(|| {
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
+        // SAFETY: a non-NULL title points at its stated length of readable bytes (ABI contract).
         let title = unsafe { optional(title as *const u8, title_len, "title") }?;
+        // SAFETY: a non-NULL metadata points at its stated length of readable bytes (ABI contract).
         let metadata = unsafe { bytes(metadata, metadata_len, "metadata") }?;
         store.create_session(session, title, metadata)
     })
@@ -557,7 +659,10 @@ pub unsafe extern "C" fn lms_create_session(
 /// Copies out a session as a MessagePack map {session_id, title, metadata, created_at,
 /// updated_at, last_ts, last_activity, message_count}.
 /// @param[out] out,out_len  A new buffer; free with lms_bytes_free().
-/// @return LMS_OK; LMS_NOT_FOUND.
+/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer or out);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+///         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+///         NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_get_session(
@@ -568,9 +673,11 @@ pub unsafe extern "C" fn lms_get_session(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         copy_out(&store.get_session(session)?, out, out_len)
     })
@@ -578,7 +685,10 @@ pub unsafe extern "C" fn lms_get_session(
 
 /// Replaces a session's title and/or metadata.
 /// @param flags  LMS_UPDATE_TITLE and/or LMS_UPDATE_METADATA. A NULL/0 title clears it.
-/// @return LMS_OK; LMS_NOT_FOUND; LMS_BAD_MSGPACK; LMS_INVALID_UTF8.
+/// @return LMS_OK; LMS_NOT_FOUND; LMS_BAD_MSGPACK (metadata not a map); LMS_INVALID_ARGUMENT (NULL
+///         db or pointer, unknown or no flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is
+///         not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE;
+///         LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_update_session(
@@ -597,8 +707,11 @@ pub unsafe extern "C" fn lms_update_session(
         }
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
+        // SAFETY: a non-NULL title points at its stated length of readable bytes (ABI contract).
         let title = unsafe { bytes(title as *const u8, title_len, "title") }?;
+        // SAFETY: a non-NULL metadata points at its stated length of readable bytes (ABI contract).
         let metadata = unsafe { bytes(metadata, metadata_len, "metadata") }?;
         store.update_session(
             session,
@@ -610,7 +723,10 @@ pub unsafe extern "C" fn lms_update_session(
 
 /// Deletes a session with all its messages and index entries, in one transaction.
 /// @param[out] out_deleted  How many messages were deleted; may be NULL.
-/// @return LMS_OK; LMS_NOT_FOUND.
+/// @return LMS_OK; LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INVALID_UTF8 or
+///         LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at
+///         max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on
+///         failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_delete_session(
@@ -622,8 +738,10 @@ pub unsafe extern "C" fn lms_delete_session(
     boundary(|| {
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL session_id points at its stated length of readable bytes (ABI contract).
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         let n = store.delete_session(session)?;
+        // SAFETY: a non-NULL out_deleted points at a valid, aligned struct for the call (ABI contract).
         if let Some(o) = unsafe { out_deleted.as_mut() } {
             *o = n;
         }
@@ -636,6 +754,9 @@ pub unsafe extern "C" fn lms_delete_session(
 /// @param cursor,cursor_len  The previous page's cursor, or NULL/0 to start.
 /// @param limit  1..LMS_MAX_PAGE.
 /// @param[out] out  Release with lms_page_free().
+/// @return LMS_OK; LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above
+///         LMS_MAX_PAGE); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged);
+///         LMS_INTERNAL. On failure *out is empty (data NULL).
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_list_sessions(
@@ -646,9 +767,11 @@ pub unsafe extern "C" fn lms_list_sessions(
     out: *mut lms_page,
 ) -> c_int {
     boundary(|| {
-        let out = clear_page(out)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out = unsafe { clear_page(out) }?;
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL cursor points at its stated length of readable bytes (ABI contract).
         let cursor = unsafe { optional(cursor, cursor_len, "cursor") }?;
         fill_page(store.list_sessions(cursor, limit)?, out)
     })

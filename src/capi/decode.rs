@@ -69,7 +69,7 @@ struct Owned<T> {
     items: Vec<lms_message>,
 }
 
-fn keep(storage: &mut Vec<Box<[u8]>>, bytes: Vec<u8>) -> lms_str {
+pub(super) fn keep(storage: &mut Vec<Box<[u8]>>, bytes: Vec<u8>) -> lms_str {
     let boxed = bytes.into_boxed_slice();
     let view = lms_str {
         ptr: boxed.as_ptr() as *const c_char,
@@ -84,7 +84,7 @@ const NONE: lms_str = lms_str {
     len: 0,
 };
 
-fn text(storage: &mut Vec<Box<[u8]>>, v: &Value, name: &str) -> Result<lms_str> {
+pub(super) fn text(storage: &mut Vec<Box<[u8]>>, v: &Value, name: &str) -> Result<lms_str> {
     match field(v, name) {
         None | Some(Value::Nil) => Ok(NONE),
         Some(Value::String(s)) => Ok(keep(storage, s.as_bytes().to_vec())),
@@ -94,14 +94,14 @@ fn text(storage: &mut Vec<Box<[u8]>>, v: &Value, name: &str) -> Result<lms_str> 
     }
 }
 
-fn packed(storage: &mut Vec<Box<[u8]>>, v: &Value, name: &str) -> lms_str {
+pub(super) fn packed(storage: &mut Vec<Box<[u8]>>, v: &Value, name: &str) -> lms_str {
     keep(
         storage,
         encode(field(v, name).unwrap_or(&Value::Map(Vec::new()))),
     )
 }
 
-fn int(v: &Value, name: &str) -> i64 {
+pub(super) fn int(v: &Value, name: &str) -> i64 {
     field(v, name).and_then(Value::as_i64).unwrap_or(0)
 }
 
@@ -122,7 +122,8 @@ fn id16(v: &Value, name: &str) -> Result<Option<[u8; 16]>> {
 /// Decodes a template record from lms_get_template() into field views.
 /// @param record,len     The record bytes; not kept after the call.
 /// @param[out] out       A new lms_template; free with lms_template_free().
-/// @return LMS_OK; LMS_BAD_MSGPACK if the bytes are not a template record.
+/// @return LMS_OK; LMS_BAD_MSGPACK (the bytes are not a template record); LMS_INVALID_ARGUMENT
+///         (NULL out, NULL data with a length); LMS_INTERNAL. On failure *out is NULL.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_template_decode(
@@ -131,7 +132,8 @@ pub unsafe extern "C" fn lms_template_decode(
     out: *mut *mut lms_template,
 ) -> c_int {
     boundary(|| {
-        let out = out_ptr(out, "out")?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out = unsafe { out_ptr(out, "out") }?;
         *out = std::ptr::null_mut();
         // SAFETY: caller contract on record.
         let v = decode_value(
@@ -199,7 +201,8 @@ fn message(storage: &mut Vec<Box<[u8]>>, v: &Value) -> Result<lms_message> {
 /// lms_get_message() into message views.
 /// @param data,len   The bytes; not kept after the call.
 /// @param[out] out   A new list; free with lms_message_list_free().
-/// @return LMS_OK; LMS_BAD_MSGPACK.
+/// @return LMS_OK; LMS_BAD_MSGPACK (not an array of message records); LMS_INVALID_ARGUMENT (NULL
+///         out, NULL data with a length); LMS_INTERNAL. On failure *out is NULL.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_messages_decode(
@@ -208,7 +211,8 @@ pub unsafe extern "C" fn lms_messages_decode(
     out: *mut *mut lms_message_list,
 ) -> c_int {
     boundary(|| {
-        let out = out_ptr(out, "out")?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out = unsafe { out_ptr(out, "out") }?;
         *out = std::ptr::null_mut();
         // SAFETY: caller contract on data.
         let v = decode_value(unsafe { required(data, len, "data") }?, "messages")?;

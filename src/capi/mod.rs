@@ -7,14 +7,30 @@
 // than repeated in each function's documentation.
 #![allow(clippy::missing_safety_doc)]
 
+mod batch;
 mod boundary;
+mod consistency;
 mod conversations;
 mod decode;
+mod decode_lists;
 mod env;
+mod format;
+mod import;
+mod reads;
+mod recovery;
+mod render;
 mod templates;
 
+pub use batch::*;
 pub use boundary::*;
+pub use consistency::*;
 pub use conversations::*;
 pub use decode::*;
+pub use decode_lists::*;
 pub use env::*;
+pub use format::*;
+pub use import::*;
+pub use reads::*;
+pub use recovery::*;
+pub use render::*;
 pub use templates::*;

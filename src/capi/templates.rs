@@ -43,7 +43,12 @@ pub struct lms_template_fields {
     pub metadata_len: usize,
 }
 
-fn put(
+/// The shared tail of the two put functions: flag check, the write, the outcome.
+///
+/// # Safety
+/// `db` must be NULL or a handle from lms_open() not yet closed; a non-NULL `out_outcome`
+/// must be valid for a write of a `u32`.
+unsafe fn put(
     db: *mut lms_db,
     spec: Result<TemplateSpec>,
     flags: u32,
@@ -52,7 +57,7 @@ fn put(
     if flags & !LMS_PUT_REPLACE != 0 {
         return Err(Error::invalid(format!("unknown put flags 0x{flags:x}")));
     }
-    // SAFETY: caller contract on db.
+    // SAFETY: forwarded caller contract on db.
     let store = unsafe { store(db) }?;
     let outcome = store.put_template(&spec?, flags & LMS_PUT_REPLACE != 0)?;
     // SAFETY: a non-NULL out_outcome is writable (ABI contract); NULL means "not wanted".
@@ -71,9 +76,12 @@ fn put(
 /// @param spec,spec_len  The MessagePack map; borrowed for the call.
 /// @param flags       0 or LMS_PUT_REPLACE.
 /// @param[out] out_outcome  LMS_PUT_CREATED / _UNCHANGED / _REPLACED; may be NULL.
-/// @return LMS_OK; LMS_CONFLICT; LMS_BAD_MSGPACK; LMS_INVALID_ARGUMENT (missing or unknown
-///         field, bad input declaration); LMS_INVALID_UTF8; LMS_KEY_TOO_LONG; LMS_READ_ONLY;
-///         LMS_MAP_FULL. Nothing is written on failure.
+/// @return LMS_OK; LMS_CONFLICT (the version exists with other content); LMS_BAD_MSGPACK;
+///         LMS_INVALID_ARGUMENT (NULL db or spec, missing or unknown field, bad input declaration,
+///         unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
+///         long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or
+///         LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure. On failure *out_outcome is
+///         unspecified.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_put_template(
@@ -86,12 +94,18 @@ pub unsafe extern "C" fn lms_put_template(
     boundary(|| {
         // SAFETY: caller contract on spec.
         let spec = unsafe { required(spec, spec_len, "spec") }?;
-        put(db, normalize_spec(spec), flags, out_outcome)
+        // SAFETY: forwarded ABI contract on db and out_outcome.
+        unsafe { put(db, normalize_spec(spec), flags, out_outcome) }
     })
 }
 
 /// lms_put_template() with the spec given as separate fields.
 /// @param fields  Borrowed for the call.
+/// @return As lms_put_template(): LMS_OK; LMS_CONFLICT; LMS_BAD_MSGPACK (inputs or metadata);
+///         LMS_INVALID_ARGUMENT (NULL db or fields, missing id or text, a NUL in a key, unknown flags);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+///         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+///         LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_put_template_fields(
@@ -109,10 +123,12 @@ pub unsafe extern "C" fn lms_put_template_fields(
                 unsafe { required(f.id as *const u8, f.id_len, "id") }?,
                 "template id",
             )?;
+            // SAFETY: a non-NULL version points at its stated length of readable bytes (ABI contract).
             let version = unsafe { optional(f.version as *const u8, f.version_len, "version") }?
                 .map(|v| utf8(v, "version"))
                 .transpose()?;
             let template = utf8(
+                // SAFETY: a non-NULL text points at its stated length of readable bytes (ABI contract).
                 unsafe { bytes(f.text as *const u8, f.text_len, "text") }?,
                 "template",
             )?;
@@ -120,14 +136,18 @@ pub unsafe extern "C" fn lms_put_template_fields(
                 return Err(Error::invalid("text (the template) is NULL"));
             }
             let description =
+                // SAFETY: a non-NULL description points at its stated length of readable bytes (ABI contract).
                 unsafe { optional(f.description as *const u8, f.description_len, "description") }?
                     .map(|d| utf8(d, "description"))
                     .transpose()?;
+            // SAFETY: a non-NULL inputs points at its stated length of readable bytes (ABI contract).
             let inputs = unsafe { bytes(f.inputs, f.inputs_len, "inputs") }?;
+            // SAFETY: a non-NULL metadata points at its stated length of readable bytes (ABI contract).
             let metadata = unsafe { bytes(f.metadata, f.metadata_len, "metadata") }?;
             TemplateSpec::from_parts(id, version, template, description, inputs, metadata)
         })();
-        put(db, spec, flags, out_outcome)
+        // SAFETY: forwarded ABI contract on db and out_outcome.
+        unsafe { put(db, spec, flags, out_outcome) }
     })
 }
 
@@ -138,7 +158,9 @@ pub unsafe extern "C" fn lms_put_template_fields(
 /// @param version,version_len  Exact version; NULL (or length 0) for the latest (the one put last).
 /// @param[out] out,out_len  A new buffer; free with lms_bytes_free(). NULL/0 on failure.
 /// @return LMS_OK; LMS_NOT_FOUND (no such id or version: the message says which);
-///         LMS_INVALID_ARGUMENT; LMS_INVALID_UTF8; LMS_KEY_TOO_LONG.
+///         LMS_INVALID_ARGUMENT (NULL db or pointer or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG
+///         (a key that is not UTF-8 or too long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored
+///         data is damaged); LMS_INTERNAL. On failure *out is NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_get_template(
@@ -151,10 +173,13 @@ pub unsafe extern "C" fn lms_get_template(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db, id and version.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        // SAFETY: a non-NULL version points at its stated length of readable bytes (ABI contract).
         let version = unsafe { optional(version as *const u8, version_len, "version") }?;
         store.with_template(id, version, |record| copy_out(record, out, out_len))?
     })
@@ -165,8 +190,10 @@ pub unsafe extern "C" fn lms_get_template(
 ///
 /// @param buf,cap   Caller-owned buffer of `cap` bytes (NULL/0 to ask for the size).
 /// @param[out] out_len  The record's length, also when it does not fit.
-/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (`*out_len` says how much is needed; `buf` untouched);
-///         otherwise as lms_get_template().
+/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (*out_len says how much is needed; buf untouched);
+///         LMS_NOT_FOUND; LMS_INVALID_ARGUMENT (NULL db or pointer, buf NULL with a capacity);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+///         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_get_template_into(
@@ -180,18 +207,27 @@ pub unsafe extern "C" fn lms_get_template_into(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let out_len = out_ptr(out_len, "out_len")?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let out_len = unsafe { out_ptr(out_len, "out_len") }?;
         *out_len = 0;
         // SAFETY: caller contract on db, id and version.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        // SAFETY: a non-NULL version points at its stated length of readable bytes (ABI contract).
         let version = unsafe { optional(version as *const u8, version_len, "version") }?;
-        store.with_template(id, version, |record| copy_into(record, buf, cap, out_len))?
+        // SAFETY: a non-NULL buf has cap writable bytes (ABI contract), apart from library memory.
+        store.with_template(id, version, |record| unsafe {
+            copy_into(record, buf, cap, out_len)
+        })?
     })
 }
 
 /// Like lms_get_template(), resolving `alias` (e.g. "production") to its version first.
-/// @return LMS_NOT_FOUND when the id or the alias does not exist (the message says which).
+/// @return LMS_OK; LMS_NOT_FOUND (the id or the alias does not exist: the message says which);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG
+///         (a key that is not UTF-8 or too long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored
+///         data is damaged); LMS_INTERNAL. On failure *out is NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_get_template_by_alias(
@@ -204,10 +240,13 @@ pub unsafe extern "C" fn lms_get_template_by_alias(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db, id and alias.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        // SAFETY: a non-NULL alias points at its stated length of readable bytes (ABI contract).
         let alias = unsafe { required(alias as *const u8, alias_len, "alias") }?;
         store.with_template_by_alias(id, alias, |record| copy_out(record, out, out_len))?
     })
@@ -220,6 +259,10 @@ pub unsafe extern "C" fn lms_get_template_by_alias(
 ///                           page to get the next one; NULL/0 to start at the beginning.
 /// @param limit              1..10000 ids per page. A page shorter than `limit` is the last.
 /// @param[out] out,out_len   A new buffer; free with lms_bytes_free().
+/// @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE);
+///         LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long); LMS_IO or
+///         LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure *out is
+///         NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_list_templates(
@@ -233,10 +276,13 @@ pub unsafe extern "C" fn lms_list_templates(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db, prefix and after.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL prefix points at its stated length of readable bytes (ABI contract).
         let prefix = unsafe { bytes(prefix as *const u8, prefix_len, "prefix") }?;
+        // SAFETY: a non-NULL after points at its stated length of readable bytes (ABI contract).
         let after = unsafe { bytes(after as *const u8, after_len, "after") }?;
         copy_out(
             &store.list_template_ids(prefix, after, limit)?,
@@ -249,7 +295,10 @@ pub unsafe extern "C" fn lms_list_templates(
 /// Lists the versions of `id` in the order they were put (oldest first), as a MessagePack
 /// array of maps {version: string, created_at: int (µs)}.
 /// @param[out] out,out_len  A new buffer; free with lms_bytes_free().
-/// @return LMS_OK; LMS_NOT_FOUND if the id does not exist.
+/// @return LMS_OK; LMS_NOT_FOUND (the id does not exist); LMS_INVALID_ARGUMENT (NULL db or pointer
+///         or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+///         LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL. On failure
+///         *out is NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_list_template_versions(
@@ -260,9 +309,11 @@ pub unsafe extern "C" fn lms_list_template_versions(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db and id.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
         copy_out(&store.list_template_versions(id)?, out, out_len)
     })
@@ -271,7 +322,10 @@ pub unsafe extern "C" fn lms_list_template_versions(
 /// Deletes one version of `id` (and aliases pointing at it), or the whole id with all its
 /// versions and aliases when `version` is NULL/0. If the latest version goes, the one put
 /// before it becomes the latest.
-/// @return LMS_OK; LMS_NOT_FOUND (the message says whether the id or the version is missing).
+/// @return LMS_OK; LMS_NOT_FOUND (the message says whether the id or the version is missing);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key
+///         that is not UTF-8 or too long); LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size);
+///         LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT; LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_delete_template(
@@ -284,14 +338,19 @@ pub unsafe extern "C" fn lms_delete_template(
     boundary(|| {
         // SAFETY: caller contract on db, id and version.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        // SAFETY: a non-NULL version points at its stated length of readable bytes (ABI contract).
         let version = unsafe { optional(version as *const u8, version_len, "version") }?;
         store.delete_template(id, version)
     })
 }
 
 /// Points `alias` of template `id` at an existing `version`, creating or moving it.
-/// @return LMS_OK; LMS_NOT_FOUND if the id or version does not exist.
+/// @return LMS_OK; LMS_NOT_FOUND (the id or version does not exist); LMS_INVALID_ARGUMENT (NULL db
+///         or pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+///         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+///         LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_set_template_alias(
@@ -306,14 +365,21 @@ pub unsafe extern "C" fn lms_set_template_alias(
     boundary(|| {
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        // SAFETY: a non-NULL alias points at its stated length of readable bytes (ABI contract).
         let alias = unsafe { required(alias as *const u8, alias_len, "alias") }?;
+        // SAFETY: a non-NULL version points at its stated length of readable bytes (ABI contract).
         let version = unsafe { required(version as *const u8, version_len, "version") }?;
         store.set_template_alias(id, alias, version)
     })
 }
 
-/// Removes an alias. @return LMS_OK; LMS_NOT_FOUND if the id or alias does not exist.
+/// Removes an alias.
+/// @return LMS_OK; LMS_NOT_FOUND (the id or alias does not exist); LMS_INVALID_ARGUMENT (NULL db or
+///         pointer); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too long);
+///         LMS_READ_ONLY; LMS_MAP_FULL (at max_map_size); LMS_TOO_LARGE; LMS_IO or LMS_CORRUPT;
+///         LMS_INTERNAL. Nothing is written on failure.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_delete_template_alias(
@@ -326,7 +392,9 @@ pub unsafe extern "C" fn lms_delete_template_alias(
     boundary(|| {
         // SAFETY: caller contract on every pointer.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        // SAFETY: a non-NULL alias points at its stated length of readable bytes (ABI contract).
         let alias = unsafe { required(alias as *const u8, alias_len, "alias") }?;
         store.delete_template_alias(id, alias)
     })
@@ -334,6 +402,10 @@ pub unsafe extern "C" fn lms_delete_template_alias(
 
 /// Lists the aliases of `id` as a MessagePack map alias -> version.
 /// @param[out] out,out_len  A new buffer; free with lms_bytes_free().
+/// @return LMS_OK (an empty map when the id has no aliases); LMS_NOT_FOUND (the id does not exist);
+///         LMS_INVALID_ARGUMENT (NULL db or pointer or out); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG
+///         (a key that is not UTF-8 or too long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored
+///         data is damaged); LMS_INTERNAL. On failure *out is NULL and *out_len 0.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_list_template_aliases(
@@ -344,9 +416,11 @@ pub unsafe extern "C" fn lms_list_template_aliases(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: a non-NULL out-parameter is valid for writes for the call (ABI contract).
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db and id.
         let store = unsafe { store(db) }?;
+        // SAFETY: a non-NULL id points at its stated length of readable bytes (ABI contract).
         let id = unsafe { required(id as *const u8, id_len, "id") }?;
         copy_out(&store.list_template_aliases(id)?, out, out_len)
     })

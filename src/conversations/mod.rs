@@ -5,15 +5,17 @@
 pub mod cursor;
 pub mod keys;
 pub mod record;
+pub mod restore;
+mod verify;
 
 pub use cursor::{CursorKind, MAX_CURSOR};
 pub use record::{NewMessage, SessionHead};
+pub use verify::verify;
 
 use crate::codec::{now_micros, write_array_len};
 use crate::error::{Error, Result};
 use crate::meta::{self, Counter};
 use crate::storage::{ReadTxn, Start, Table, WriteTxn};
-use std::collections::HashMap;
 
 /// The most items one page may hold.
 pub const MAX_PAGE: u32 = 10_000;
@@ -100,7 +102,9 @@ fn store_session(
         if let Some(old) = old_activity {
             txn.del(Table::SessionActivity, &keys::activity(old, session))?;
         }
-        txn.put(
+        // Activity is "now" for the session just written, the latest there is: the index
+        // grows at its end, where LMDB appends into full pages instead of splitting in half.
+        txn.put_last(
             Table::SessionActivity,
             &keys::activity(head.last_activity, session),
             &[],
@@ -118,6 +122,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
     let mut sessions: Vec<(&[u8], Option<i64>, SessionHead)> = Vec::new();
     let mut out = Vec::with_capacity(messages.len());
     let mut stored = 0i64;
+    let mut bodies = record::BodySize::default();
     for msg in messages {
         let existing = if msg.generated_id {
             None
@@ -163,20 +168,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         head.last_ts = head.last_ts.max(ts);
         head.last_activity = head.last_activity.max(now);
         head.message_count += 1;
-        let key = keys::entry(session, ts, &msg.id);
-        txn.put(Table::Messages, &key, &msg.encode_record(ts, now))?;
-        if msg.generated_id {
-            txn.put_last(Table::MessageIds, &msg.id, &key)?;
-        } else {
-            txn.put(Table::MessageIds, &msg.id, &key)?;
-        }
-        if let Some(agent) = &msg.agent_id {
-            txn.put(
-                Table::AgentIndex,
-                &keys::entry(agent.as_bytes(), ts, &msg.id),
-                &key,
-            )?;
-        }
+        bodies.add(insert(txn, msg, ts, now)?);
         stored += 1;
         out.push(Appended {
             id: msg.id,
@@ -189,6 +181,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
     }
     if stored > 0 {
         meta::add(txn, Counter::Messages, stored)?;
+        meta::add_body(txn, bodies, 1)?;
     }
     Ok(out)
 }
@@ -200,6 +193,101 @@ pub fn range(
     name: &[u8],
     q: &RangeQuery<'_>,
 ) -> Result<Page> {
+    let mut body = Page::builder(q.limit.min(256) as usize * 256);
+    let (count, next) = range_to(txn, kind, name, q, &mut body)?;
+    Ok(Page::finish(body, count, next))
+}
+
+/// What [`range_into`] wrote into a caller's buffer.
+#[derive(Debug, Clone, Default)]
+pub struct PageInto {
+    /// Bytes of the page; when it exceeds the buffer, nothing usable was written and this is
+    /// the size a buffer needs.
+    pub len: usize,
+    pub count: u32,
+    pub next: Option<Vec<u8>>,
+}
+
+/// A caller's buffer: bytes are copied while they fit, and counted after that. The first
+/// `SLACK` bytes past the end are kept aside: a page whose array header turns out shorter than
+/// the room kept for it moves left by that much and may fit after all.
+struct Fixed<'b> {
+    buf: &'b mut [std::mem::MaybeUninit<u8>],
+    len: usize,
+    spill: [u8; SLACK],
+}
+
+const SLACK: usize = 2;
+
+impl record::PageWrite for Fixed<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        let cap = self.buf.len();
+        if self.len + bytes.len() <= cap {
+            for (d, s) in self.buf[self.len..].iter_mut().zip(bytes) {
+                d.write(*s);
+            }
+        } else {
+            for (i, b) in bytes.iter().enumerate() {
+                let at = self.len + i;
+                if let Some(d) = self.buf.get_mut(at) {
+                    d.write(*b);
+                } else if let Some(s) = self.spill.get_mut(at - cap) {
+                    *s = *b;
+                }
+            }
+        }
+        self.len += bytes.len();
+    }
+}
+
+/// Like [`range`], writing the page straight into `buf` in one pass: no page is built and
+/// copied, and a buffer too small is reported with the size needed (`len > buf.len()`).
+pub fn range_into(
+    txn: &impl ReadTxn,
+    kind: CursorKind,
+    name: &[u8],
+    q: &RangeQuery<'_>,
+    buf: &mut [std::mem::MaybeUninit<u8>],
+) -> Result<PageInto> {
+    // The array header goes first; its size follows from the count, which is at most the
+    // limit: room for the larger form is kept and given back when the page ends up short.
+    let room = if q.limit >= 16 { 3 } else { 1 };
+    let mut out = Fixed {
+        buf,
+        len: room,
+        spill: [0; SLACK],
+    };
+    let (count, next) = range_to(txn, kind, name, q, &mut out)?;
+    let mut header = Vec::with_capacity(3);
+    write_array_len(&mut header, count);
+    let body = out.len - room;
+    let len = header.len() + body;
+    let cap = out.buf.len();
+    if len > cap {
+        return Ok(PageInto { len, count, next });
+    }
+    let shift = room - header.len();
+    if shift > 0 {
+        let written = (room + body).min(cap);
+        out.buf.copy_within(room..written, header.len());
+        // What went past the end comes back from the spill.
+        for (i, b) in out.spill.iter().take(room + body - written).enumerate() {
+            out.buf[written - shift + i].write(*b);
+        }
+    }
+    for (d, s) in out.buf.iter_mut().zip(&header) {
+        d.write(*s);
+    }
+    Ok(PageInto { len, count, next })
+}
+
+fn range_to(
+    txn: &impl ReadTxn,
+    kind: CursorKind,
+    name: &[u8],
+    q: &RangeQuery<'_>,
+    body: &mut impl record::PageWrite,
+) -> Result<(u32, Option<Vec<u8>>)> {
     let what = if kind == CursorKind::Agent {
         "agent_id"
     } else {
@@ -215,7 +303,7 @@ pub fn range(
     let prefix = keys::prefix(name);
     let position = q
         .cursor
-        .map(|c| cursor::decode(c, kind, q.reverse))
+        .map(|c| cursor::decode(c, kind, q.reverse, name))
         .transpose()?;
     let mut start_key = prefix.clone();
     match (position, q.reverse) {
@@ -228,7 +316,6 @@ pub fn range(
             None => start_key.extend_from_slice(&[0xff; 8]),
         },
     }
-    let mut body = Page::builder(q.limit.min(256) as usize * 256);
     let mut count = 0u32;
     let mut next = None;
     let mut more = false;
@@ -254,18 +341,18 @@ pub fn range(
             let record = txn
                 .get(Table::Messages, v)?
                 .ok_or_else(|| Error::corrupt("agent index points at a missing message"))?;
-            body.extend_from_slice(record);
+            record::write_public(v, record, body)?;
         } else {
-            body.extend_from_slice(v);
+            record::write_public(k, v, body)?;
         }
         count += 1;
         if count == q.limit {
             // Only a full page needs a cursor; it is kept if the scan finds one more item.
-            next = Some(cursor::encode(kind, q.reverse, &k[prefix.len()..]));
+            next = Some(cursor::encode(kind, q.reverse, name, &k[prefix.len()..]));
         }
         Ok(true)
     })?;
-    Ok(Page::finish(body, count, next.filter(|_| more)))
+    Ok((count, next.filter(|_| more)))
 }
 
 fn find(txn: &impl ReadTxn, id: &[u8]) -> Result<Vec<u8>> {
@@ -277,11 +364,13 @@ fn find(txn: &impl ReadTxn, id: &[u8]) -> Result<Vec<u8>> {
         })
 }
 
-/// Borrows the stored record of one message.
-pub fn get<'t>(txn: &'t impl ReadTxn, id: &[u8]) -> Result<&'t [u8]> {
+/// The public record of one message.
+pub fn get(txn: &impl ReadTxn, id: &[u8]) -> Result<Vec<u8>> {
     let key = find(txn, id)?;
-    txn.get(Table::Messages, &key)?
-        .ok_or_else(|| Error::corrupt("message id index points at a missing message"))
+    let stored = txn
+        .get(Table::Messages, &key)?
+        .ok_or_else(|| Error::corrupt("message id index points at a missing message"))?;
+    record::public_record(&key, stored)
 }
 
 /// Replaces a message's content and/or metadata; its place (session, ts, id) stays.
@@ -304,16 +393,64 @@ pub fn update(
     let record = txn
         .get(Table::Messages, &key)?
         .ok_or_else(|| Error::corrupt("message id index points at a missing message"))?;
-    let updated = record::update_record(record, content, metadata.as_deref(), now_micros())?;
-    txn.put(Table::Messages, &key, &updated)
+    let before = record::body_size(&key, record)?;
+    let updated = record::update_record(&key, record, content, metadata.as_deref(), now_micros())?;
+    let after = record::body_size(&key, &updated)?;
+    txn.put(Table::Messages, &key, &updated)?;
+    meta::add_body(txn, before, -1)?;
+    meta::add_body(txn, after, 1)
 }
 
-/// Removes one message by its messages key, with its index entries and counts.
-fn remove(txn: &mut impl WriteTxn, key: &[u8], head: &mut SessionHead) -> Result<()> {
+/// Writes one new message: its record and every index that points at it. The one list of a
+/// message's index entries, undone by [`remove`].
+/// Returns the sizes of the message's body, for the counters.
+fn insert(
+    txn: &mut impl WriteTxn,
+    msg: &NewMessage,
+    ts: i64,
+    now: i64,
+) -> Result<record::BodySize> {
+    insert_encoded(txn, msg, ts, &msg.encode_record(ts, now))
+}
+
+/// Writes an encoded message record with every index entry it needs; returns the sizes of its
+/// body, for the counters. The one place that knows which tables a message is written to.
+pub(crate) fn insert_encoded(
+    txn: &mut impl WriteTxn,
+    msg: &NewMessage,
+    ts: i64,
+    stored: &[u8],
+) -> Result<record::BodySize> {
+    let session = msg.session_id.as_bytes();
+    let key = keys::entry(session, ts, &msg.id);
+    let size = record::body_size(&key, stored)?;
+    txn.put(Table::Messages, &key, stored)?;
+    if msg.generated_id {
+        // A fresh UUIDv7 sorts after every stored id, so LMDB can append it.
+        txn.put_last(Table::MessageIds, &msg.id, &key)?;
+    } else {
+        txn.put(Table::MessageIds, &msg.id, &key)?;
+    }
+    if let Some(agent) = &msg.agent_id {
+        txn.put(
+            Table::AgentIndex,
+            &keys::entry(agent.as_bytes(), ts, &msg.id),
+            &key,
+        )?;
+    }
+    Ok(size)
+}
+
+/// Removes one message by its messages key, with its index entries and counts; returns the
+/// sizes of its body, for the counters.
+fn remove(txn: &mut impl WriteTxn, key: &[u8], head: &mut SessionHead) -> Result<record::BodySize> {
     let session_len = 1 + *key.first().unwrap_or(&0) as usize;
     let (ts, id) = keys::tail(key, session_len)?;
-    let agent = match txn.get(Table::Messages, key)? {
-        Some(record) => record::agent_of(record)?,
+    let (agent, size) = match txn.get(Table::Messages, key)? {
+        Some(record) => (
+            record::agent_of(key, record)?,
+            record::body_size(key, record)?,
+        ),
         None => return Err(Error::corrupt("message key vanished during delete")),
     };
     txn.del(Table::Messages, key)?;
@@ -322,7 +459,7 @@ fn remove(txn: &mut impl WriteTxn, key: &[u8], head: &mut SessionHead) -> Result
         txn.del(Table::AgentIndex, &keys::entry(agent.as_bytes(), ts, &id))?;
     }
     head.message_count = head.message_count.saturating_sub(1);
-    Ok(())
+    Ok(size)
 }
 
 fn session_for_update(txn: &impl ReadTxn, session: &[u8]) -> Result<SessionHead> {
@@ -339,16 +476,27 @@ pub fn delete(txn: &mut impl WriteTxn, id: &[u8]) -> Result<()> {
     let session = keys::session_of(&key)?.to_vec();
     let mut head = session_for_update(txn, &session)?;
     let activity = head.last_activity;
-    remove(txn, &key, &mut head)?;
+    let size = remove(txn, &key, &mut head)?;
     store_session(txn, &session, Some(activity), &head)?;
+    meta::add_body(txn, size, -1)?;
     meta::add(txn, Counter::Messages, -1)
+}
+
+/// What [`collect_keys`] does with the key it meets.
+enum Pick {
+    /// Leave this message and go on.
+    Keep,
+    /// Collect this message's key and go on.
+    Take,
+    /// End the scan here.
+    Stop,
 }
 
 fn collect_keys(
     txn: &impl ReadTxn,
     prefix: &[u8],
     backward: bool,
-    mut keep: impl FnMut(&[u8]) -> Result<Option<bool>>,
+    mut pick: impl FnMut(&[u8]) -> Result<Pick>,
 ) -> Result<Vec<Vec<u8>>> {
     let mut out = Vec::new();
     let mut start = prefix.to_vec();
@@ -359,10 +507,10 @@ fn collect_keys(
         if !k.starts_with(prefix) {
             return Ok(false);
         }
-        match keep(k)? {
-            None => Ok(false),
-            Some(true) => Ok(true),
-            Some(false) => {
+        match pick(k)? {
+            Pick::Stop => Ok(false),
+            Pick::Keep => Ok(true),
+            Pick::Take => {
                 out.push(k.to_vec());
                 Ok(true)
             }
@@ -377,10 +525,12 @@ fn delete_keys(txn: &mut impl WriteTxn, session: &[u8], doomed: Vec<Vec<u8>>) ->
     }
     let mut head = session_for_update(txn, session)?;
     let activity = head.last_activity;
+    let mut bodies = record::BodySize::default();
     for key in &doomed {
-        remove(txn, key, &mut head)?;
+        bodies.add(remove(txn, key, &mut head)?);
     }
     store_session(txn, session, Some(activity), &head)?;
+    meta::add_body(txn, bodies, -1)?;
     meta::add(txn, Counter::Messages, -(doomed.len() as i64))?;
     Ok(doomed.len() as u64)
 }
@@ -391,7 +541,7 @@ pub fn trim_to_count(txn: &mut impl WriteTxn, session: &[u8], keep: u64) -> Resu
     let mut seen = 0u64;
     let doomed = collect_keys(txn, &keys::prefix(session), true, |_| {
         seen += 1;
-        Ok(Some(seen <= keep))
+        Ok(if seen <= keep { Pick::Keep } else { Pick::Take })
     })?;
     delete_keys(txn, session, doomed)
 }
@@ -402,7 +552,7 @@ pub fn trim_before(txn: &mut impl WriteTxn, session: &[u8], before: i64) -> Resu
     let prefix = keys::prefix(session);
     let doomed = collect_keys(txn, &prefix, false, |k| {
         let (ts, _) = keys::tail(k, prefix.len())?;
-        Ok(if ts < before { Some(false) } else { None })
+        Ok(if ts < before { Pick::Take } else { Pick::Stop })
     })?;
     delete_keys(txn, session, doomed)
 }
@@ -413,7 +563,27 @@ pub fn create_session(
     title: Option<&[u8]>,
     metadata: &[u8],
 ) -> Result<()> {
+    create_session_at(txn, session, title, metadata, None)
+}
+
+/// [`create_session`] with the creation time given (µs), for imports and migrations that carry
+/// the original one; `None` means now.
+pub fn create_session_at(
+    txn: &mut impl WriteTxn,
+    session: &[u8],
+    title: Option<&[u8]>,
+    metadata: &[u8],
+    created_at: Option<i64>,
+) -> Result<()> {
     keys::check_name(session, "session_id")?;
+    if let Some(t) = created_at {
+        if !(0..=record::MAX_TS).contains(&t) {
+            return Err(Error::invalid(format!(
+                "session created_at must be between 0 and {} µs, got {t}",
+                record::MAX_TS
+            )));
+        }
+    }
     let title = title
         .map(|t| crate::error::utf8(t, "title").map(str::to_owned))
         .transpose()?;
@@ -426,7 +596,7 @@ pub fn create_session(
     }
     let now = now_micros();
     let head = SessionHead {
-        created_at: now,
+        created_at: created_at.unwrap_or(now),
         updated_at: now,
         last_activity: now,
         title,
@@ -480,7 +650,7 @@ pub fn update_session(
 pub fn delete_session(txn: &mut impl WriteTxn, session: &[u8]) -> Result<u64> {
     keys::check_name(session, "session_id")?;
     let head = session_for_update(txn, session)?;
-    let doomed = collect_keys(txn, &keys::prefix(session), false, |_| Ok(Some(false)))?;
+    let doomed = collect_keys(txn, &keys::prefix(session), false, |_| Ok(Pick::Take))?;
     let deleted = delete_keys(txn, session, doomed)?;
     txn.del(
         Table::SessionActivity,
@@ -495,7 +665,7 @@ pub fn delete_session(txn: &mut impl WriteTxn, session: &[u8]) -> Result<u64> {
 pub fn list_sessions(txn: &impl ReadTxn, cursor: Option<&[u8]>, limit: u32) -> Result<Page> {
     check_limit(limit)?;
     let position = cursor
-        .map(|c| cursor::decode(c, CursorKind::Sessions, true))
+        .map(|c| cursor::decode(c, CursorKind::Sessions, true, b""))
         .transpose()?;
     let start = match position {
         Some(p) => Start::At(p),
@@ -524,116 +694,9 @@ pub fn list_sessions(txn: &impl ReadTxn, cursor: Option<&[u8]>, limit: u32) -> R
         Ok(true)
     })?;
     let next = if more {
-        last.map(|p| cursor::encode(CursorKind::Sessions, true, &p))
+        last.map(|p| cursor::encode(CursorKind::Sessions, true, b"", &p))
     } else {
         None
     };
     Ok(Page::finish(body, count, next))
-}
-
-/// Checks that every index agrees with the records and the counters: each message has its id
-/// and agent entries, every index entry points at a message, session counts and the activity
-/// index match. Returns the number of messages checked, or a Corrupt error naming the first
-/// disagreement.
-pub fn verify(txn: &impl ReadTxn) -> Result<u64> {
-    let corrupt = |what: String| Err(Error::corrupt(what));
-    let mut messages = 0u64;
-    let mut per_session: HashMap<Vec<u8>, u64> = HashMap::new();
-    let mut problem: Option<String> = None;
-    txn.scan(Table::Messages, Start::Edge, false, &mut |k, v| {
-        let session = keys::session_of(k)?;
-        let (ts, id) = keys::tail(k, 1 + session.len())?;
-        if txn.get(Table::MessageIds, &id)? != Some(k) {
-            problem = Some(format!(
-                "message {} has no matching id index entry",
-                uuid::Uuid::from_bytes(id)
-            ));
-            return Ok(false);
-        }
-        if let Some(agent) = record::agent_of(v)? {
-            if txn.get(Table::AgentIndex, &keys::entry(agent.as_bytes(), ts, &id))? != Some(k) {
-                problem = Some(format!(
-                    "message {} has no matching agent index entry",
-                    uuid::Uuid::from_bytes(id)
-                ));
-                return Ok(false);
-            }
-        }
-        *per_session.entry(session.to_vec()).or_default() += 1;
-        messages += 1;
-        Ok(true)
-    })?;
-    if let Some(p) = problem {
-        return corrupt(p);
-    }
-    for (table, what) in [
-        (Table::MessageIds, "id index"),
-        (Table::AgentIndex, "agent index"),
-    ] {
-        let mut entries = 0u64;
-        txn.scan(table, Start::Edge, false, &mut |_, v| {
-            if txn.get(Table::Messages, v)?.is_none() {
-                problem = Some(format!("{what} points at a missing message"));
-                return Ok(false);
-            }
-            entries += 1;
-            Ok(true)
-        })?;
-        if let Some(p) = problem.take() {
-            return corrupt(p);
-        }
-        if table == Table::MessageIds && entries != messages {
-            return corrupt(format!(
-                "{entries} id index entries for {messages} messages"
-            ));
-        }
-    }
-    let mut sessions = 0u64;
-    txn.scan(Table::Sessions, Start::Edge, false, &mut |k, v| {
-        let head = SessionHead::decode(v)?;
-        let counted = per_session.remove(k).unwrap_or(0);
-        if head.message_count != counted {
-            problem = Some(format!(
-                "session '{}' records {} messages but holds {counted}",
-                String::from_utf8_lossy(k),
-                head.message_count
-            ));
-            return Ok(false);
-        }
-        if txn
-            .get(
-                Table::SessionActivity,
-                &keys::activity(head.last_activity, k),
-            )?
-            .is_none()
-        {
-            problem = Some(format!(
-                "session '{}' is missing from the activity index",
-                String::from_utf8_lossy(k)
-            ));
-            return Ok(false);
-        }
-        sessions += 1;
-        Ok(true)
-    })?;
-    if let Some(p) = problem {
-        return corrupt(p);
-    }
-    if let Some((orphan, _)) = per_session.into_iter().next() {
-        return corrupt(format!(
-            "messages of session '{}' exist without the session",
-            String::from_utf8_lossy(&orphan)
-        ));
-    }
-    let counted = (
-        meta::get(txn, Counter::Messages)?,
-        meta::get(txn, Counter::Sessions)?,
-    );
-    if counted != (messages, sessions) {
-        return corrupt(format!(
-            "counters say {} messages in {} sessions; the tables hold {messages} in {sessions}",
-            counted.0, counted.1
-        ));
-    }
-    Ok(messages)
 }

@@ -5,6 +5,18 @@ use crate::error::{Error, Result};
 use rmp::encode as w;
 use rmpv::Value;
 
+/// The keys of a message map in a packed batch.
+pub const MESSAGE_FIELDS: &[&str] = &[
+    "session_id",
+    "id",
+    "ts",
+    "role",
+    "agent_id",
+    "content",
+    "in_reply_to",
+    "metadata",
+];
+
 /// The latest timestamp a caller may give: the last microsecond of year 9999. Bounding it keeps
 /// every assigned timestamp (`last + 1`) far from overflow.
 pub const MAX_TS: i64 = 253_402_300_799_999_999;
@@ -95,6 +107,8 @@ impl NewMessage {
     }
 
     /// Builds a batch from a MessagePack array of message maps (the bindings' path).
+    /// Decodes a packed batch: an array of message maps, each following the rule of
+    /// [`crate::codec::check_fields`] with the keys of [`MESSAGE_FIELDS`].
     pub fn batch_from_msgpack(bytes: &[u8]) -> Result<Vec<NewMessage>> {
         let value = decode_value(bytes, "message batch")?;
         let Value::Array(items) = value else {
@@ -110,14 +124,25 @@ impl NewMessage {
     }
 
     fn from_value(item: &Value) -> Result<NewMessage> {
-        crate::codec::check_map(item, "message")?;
-        let bytes_of = |name: &str| -> Result<Option<Vec<u8>>> {
+        crate::codec::check_fields(item, "message", MESSAGE_FIELDS)?;
+        // Text fields are MessagePack strings; ids are 16-byte binaries (a 16-character string
+        // is not an id).
+        let text = |name: &str| -> Result<Option<Vec<u8>>> {
             match field(item, name) {
                 None | Some(Value::Nil) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.as_bytes().to_vec())),
+                Some(other) => Err(Error::invalid(format!(
+                    "{name} must be a string, got {}",
+                    crate::codec::kind_name(other)
+                ))),
+            }
+        };
+        let id = |name: &str| -> Result<Option<Vec<u8>>> {
+            match field(item, name) {
+                None | Some(Value::Nil) => Ok(None),
                 Some(Value::Binary(b)) => Ok(Some(b.clone())),
                 Some(other) => Err(Error::invalid(format!(
-                    "{name} must be a string or binary, got {}",
+                    "{name} must be binary (16 bytes), got {}",
                     crate::codec::kind_name(other)
                 ))),
             }
@@ -143,87 +168,576 @@ impl NewMessage {
                 encode(m)
             }
         };
-        let session =
-            bytes_of("session_id")?.ok_or_else(|| Error::invalid("session_id is missing"))?;
-        let role = bytes_of("role")?.ok_or_else(|| Error::invalid("role is missing"))?;
-        let content = bytes_of("content")?.unwrap_or_default();
+        let session = text("session_id")?.ok_or_else(|| Error::invalid("session_id is missing"))?;
+        let role = text("role")?.ok_or_else(|| Error::invalid("role is missing"))?;
+        let content = text("content")?.unwrap_or_default();
         NewMessage::new(
             &session,
-            bytes_of("id")?.as_deref(),
+            id("id")?.as_deref(),
             ts,
             &role,
-            bytes_of("agent_id")?.as_deref(),
+            text("agent_id")?.as_deref(),
             &content,
-            bytes_of("in_reply_to")?.as_deref(),
+            id("in_reply_to")?.as_deref(),
             &metadata,
         )
     }
 
+    /// The stored record (schema 2, compact): see [`encode_stored`].
     pub fn encode_record(&self, ts: i64, now: i64) -> Vec<u8> {
+        encode_stored(
+            &StoredFields {
+                role: &self.role,
+                agent_id: self.agent_id.as_deref().map(str::as_bytes),
+                in_reply_to: self.in_reply_to,
+                created_at: now,
+                updated_at: now,
+            },
+            ts,
+            self.content.as_bytes(),
+            &self.metadata,
+        )
+    }
+
+    /// The record of schema 1 (a MessagePack map holding every field, the public form). Kept
+    /// to build schema-1 fixtures and as the reference the compact form is tested against.
+    pub fn encode_record_v1(&self, ts: i64, now: i64) -> Vec<u8> {
         let mut out = Vec::with_capacity(96 + self.content.len() + self.metadata.len());
-        let fields = 8 + self.agent_id.is_some() as u32 + self.in_reply_to.is_some() as u32;
-        let _ = w::write_map_len(&mut out, fields);
-        let _ = w::write_str(&mut out, "id");
-        let _ = w::write_bin(&mut out, &self.id);
-        let _ = w::write_str(&mut out, "session_id");
-        let _ = w::write_str(&mut out, &self.session_id);
-        let _ = w::write_str(&mut out, "ts");
-        let _ = w::write_sint(&mut out, ts);
-        let _ = w::write_str(&mut out, "role");
-        let _ = w::write_str(&mut out, &self.role);
-        if let Some(agent) = &self.agent_id {
-            let _ = w::write_str(&mut out, "agent_id");
-            let _ = w::write_str(&mut out, agent);
-        }
-        let _ = w::write_str(&mut out, "content");
-        let _ = w::write_str(&mut out, &self.content);
-        if let Some(r) = &self.in_reply_to {
-            let _ = w::write_str(&mut out, "in_reply_to");
-            let _ = w::write_bin(&mut out, r);
-        }
-        let _ = w::write_str(&mut out, "metadata");
-        out.extend_from_slice(&self.metadata);
-        let _ = w::write_str(&mut out, "created_at");
-        let _ = w::write_sint(&mut out, now);
-        let _ = w::write_str(&mut out, "updated_at");
-        let _ = w::write_sint(&mut out, now);
+        write_public_fields(
+            &mut out,
+            &self.id,
+            self.session_id.as_bytes(),
+            ts,
+            &StoredFields {
+                role: &self.role,
+                agent_id: self.agent_id.as_deref().map(str::as_bytes),
+                in_reply_to: self.in_reply_to,
+                created_at: now,
+                updated_at: now,
+            },
+            self.content.as_bytes(),
+            &self.metadata,
+        );
         out
     }
 }
 
+// ---- The stored message record ----------------------------------------------------------
+//
+// Schema 2 stores a message as a MessagePack array of 7, positional, without the fields its key
+// already holds (session, ts, id):
+//
+//   [role, agent_id|nil, in_reply_to bin(16)|nil, created_at - ts, updated_at - created_at,
+//    content str, metadata map]                                   (a raw body)
+//   [..the same five.., dictionary uint, bin(zstd frame of `content str ++ metadata map`)]
+//
+// `role` is a positive fixint for the four common roles (0 system, 1 user, 2 assistant,
+// 3 tool) and a str otherwise. Schema 1 stored the public map itself; both are read here, told
+// apart by their first byte (a map or an array), so salvage and the upgrade read either.
+
+/// The roles stored as one byte, by their index.
+const ROLES: [&str; 4] = ["system", "user", "assistant", "tool"];
+
+/// The fields of a message that are neither in its key nor in its body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFields<'a> {
+    pub role: &'a str,
+    pub agent_id: Option<&'a [u8]>,
+    pub in_reply_to: Option<[u8; 16]>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Content and metadata as stored: raw, or one zstd frame holding both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body<'a> {
+    /// `content` is UTF-8 text, `metadata` an encoded MessagePack map.
+    Raw {
+        content: &'a [u8],
+        metadata: &'a [u8],
+    },
+    /// A zstd frame of `content str ++ metadata map` (MessagePack), with the dictionary it
+    /// was compressed with.
+    Packed { dictionary: u32, frame: &'a [u8] },
+}
+
+/// A stored message record, decoded without copying (both schemas).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMessage<'a> {
+    pub fields: StoredFields<'a>,
+    pub body: Body<'a>,
+}
+
+/// Builds the stored (schema 2) record; bodies that gain from it are compressed.
+pub fn encode_stored(f: &StoredFields<'_>, ts: i64, content: &[u8], metadata: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + content.len() + metadata.len());
+    write_stored_head(&mut out, f, ts);
+    let body_len = content.len() + metadata.len() + 5;
+    if body_len >= crate::format::compress::COMPRESS_MIN {
+        let mut body = Vec::with_capacity(body_len);
+        write_str_bytes(&mut body, content);
+        body.extend_from_slice(metadata);
+        if let Some((dictionary, frame)) = crate::format::compress::pack(&body) {
+            let _ = w::write_uint(&mut out, dictionary as u64);
+            let _ = w::write_bin(&mut out, &frame);
+            return out;
+        }
+        out.extend_from_slice(&body);
+        return out;
+    }
+    write_str_bytes(&mut out, content);
+    out.extend_from_slice(metadata);
+    out
+}
+
+fn write_stored_head(out: &mut Vec<u8>, f: &StoredFields<'_>, ts: i64) {
+    let _ = w::write_array_len(out, 7);
+    match ROLES.iter().position(|r| *r == f.role) {
+        Some(i) => {
+            let _ = w::write_pfix(out, i as u8);
+        }
+        None => {
+            let _ = w::write_str(out, f.role);
+        }
+    }
+    match f.agent_id {
+        Some(a) => write_str_bytes(out, a),
+        None => {
+            let _ = w::write_nil(out);
+        }
+    }
+    match &f.in_reply_to {
+        Some(r) => {
+            let _ = w::write_bin(out, r);
+        }
+        None => {
+            let _ = w::write_nil(out);
+        }
+    }
+    let _ = w::write_sint(out, f.created_at.wrapping_sub(ts));
+    let _ = w::write_sint(out, f.updated_at.wrapping_sub(f.created_at));
+}
+
+fn write_str_bytes(out: &mut Vec<u8>, s: &[u8]) {
+    let _ = w::write_str_len(out, s.len() as u32);
+    out.extend_from_slice(s);
+}
+
+fn bad(what: &str) -> Error {
+    Error::corrupt(format!("stored message record is damaged: {what}"))
+}
+
+/// A tiny reader over stored bytes; every step is bounds-checked.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.0.first().copied()
+    }
+    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.0.len() {
+            return Err(bad("a field runs past its end"));
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+    fn nil(&mut self) -> bool {
+        if self.peek() == Some(0xc0) {
+            self.0 = &self.0[1..];
+            true
+        } else {
+            false
+        }
+    }
+    fn str(&mut self) -> Result<&'a [u8]> {
+        let n = rmp::decode::read_str_len(&mut self.0).map_err(|_| bad("expected a string"))?;
+        self.take(n as usize)
+    }
+    fn bin(&mut self) -> Result<&'a [u8]> {
+        let n = rmp::decode::read_bin_len(&mut self.0).map_err(|_| bad("expected binary"))?;
+        self.take(n as usize)
+    }
+    fn int(&mut self) -> Result<i64> {
+        rmp::decode::read_int(&mut self.0).map_err(|_| bad("expected an integer"))
+    }
+}
+
+/// Decodes a stored schema-2 record (an array). Schema-1 records (maps) are not handled here:
+/// see [`write_public`], which copies them as they are.
+pub fn decode_stored(stored: &[u8], ts: i64) -> Result<StoredMessage<'_>> {
+    let mut r = Reader(stored);
+    let n = rmp::decode::read_array_len(&mut r.0).map_err(|_| bad("not an array"))?;
+    if n != 7 {
+        return Err(bad("wrong number of fields"));
+    }
+    let role = match r.peek() {
+        Some(b @ 0..=3) => {
+            r.take(1)?;
+            ROLES[b as usize]
+        }
+        _ => std::str::from_utf8(r.str()?).map_err(|_| bad("role is not UTF-8"))?,
+    };
+    let agent_id = if r.nil() { None } else { Some(r.str()?) };
+    let in_reply_to = if r.nil() {
+        None
+    } else {
+        Some(
+            r.bin()?
+                .try_into()
+                .map_err(|_| bad("in_reply_to is not 16 bytes"))?,
+        )
+    };
+    let created_at = ts.wrapping_add(r.int()?);
+    let updated_at = created_at.wrapping_add(r.int()?);
+    let body = match r.peek() {
+        Some(0xa0..=0xbf | 0xd9..=0xdb) => {
+            let content = r.str()?;
+            Body::Raw {
+                content,
+                metadata: r.0,
+            }
+        }
+        _ => {
+            let dictionary = u32::try_from(r.int()?).map_err(|_| bad("dictionary version"))?;
+            let frame = r.bin()?;
+            if !r.0.is_empty() {
+                return Err(bad("trailing bytes"));
+            }
+            Body::Packed { dictionary, frame }
+        }
+    };
+    Ok(StoredMessage {
+        fields: StoredFields {
+            role,
+            agent_id,
+            in_reply_to,
+            created_at,
+            updated_at,
+        },
+        body,
+    })
+}
+
+fn is_v1(stored: &[u8]) -> bool {
+    matches!(stored.first(), Some(0x80..=0x8f | 0xde | 0xdf))
+}
+
+thread_local! {
+    static INFLATED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Splits an inflated body into its content string and metadata map.
+fn split_body(body: &[u8]) -> Result<(&[u8], &[u8])> {
+    let mut r = Reader(body);
+    let content = r.str()?;
+    Ok((content, r.0))
+}
+
+/// Appends the public message record (the map documented in docs/format.md) of the message
+/// stored under `key` (a `messages` key) to `out`. Schema-1 records are that map already.
+pub fn write_public(key: &[u8], stored: &[u8], out: &mut impl PageWrite) -> Result<()> {
+    if is_v1(stored) {
+        out.put(stored);
+        return Ok(());
+    }
+    let session = super::keys::session_of(key)?;
+    let (ts, id) = super::keys::tail(key, 1 + session.len())?;
+    let m = decode_stored(stored, ts)?;
+    match m.body {
+        Body::Raw { content, metadata } => {
+            write_public_fields(out, &id, session, ts, &m.fields, content, metadata);
+            Ok(())
+        }
+        Body::Packed { dictionary, frame } => INFLATED.with(|cell| {
+            let mut buf = cell.borrow_mut();
+            crate::format::compress::unpack(dictionary, frame, &mut buf)?;
+            let (content, metadata) = split_body(&buf)?;
+            write_public_fields(out, &id, session, ts, &m.fields, content, metadata);
+            Ok(())
+        }),
+    }
+}
+
+/// Where public records are written: a growing Vec, or a caller's fixed buffer that counts
+/// what did not fit.
+pub trait PageWrite {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl PageWrite for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// Small MessagePack pieces are built on the stack, then put.
+fn put_str(out: &mut impl PageWrite, s: &[u8]) {
+    let mut head = [0u8; 5];
+    let n = str_header(s.len(), &mut head);
+    out.put(&head[..n]);
+    out.put(s);
+}
+
+fn str_header(len: usize, head: &mut [u8; 5]) -> usize {
+    if len < 32 {
+        head[0] = 0xa0 | len as u8;
+        1
+    } else if len < 256 {
+        head[0] = 0xd9;
+        head[1] = len as u8;
+        2
+    } else if len < 65536 {
+        head[0] = 0xda;
+        head[1..3].copy_from_slice(&(len as u16).to_be_bytes());
+        3
+    } else {
+        head[0] = 0xdb;
+        head[1..5].copy_from_slice(&(len as u32).to_be_bytes());
+        5
+    }
+}
+
+/// An integer in its shortest MessagePack form (as `rmp::encode::write_sint` picks it), built
+/// on the stack: this runs three times for every message of every page.
+fn put_sint(out: &mut impl PageWrite, n: i64) {
+    let mut buf = [0u8; 9];
+    let len = if (0..128).contains(&n) {
+        buf[0] = n as u8;
+        1
+    } else if (-32..0).contains(&n) {
+        buf[0] = n as i8 as u8;
+        1
+    } else if n >= 0 {
+        if n <= u8::MAX as i64 {
+            buf[0] = 0xcc;
+            buf[1] = n as u8;
+            2
+        } else if n <= u16::MAX as i64 {
+            buf[0] = 0xcd;
+            buf[1..3].copy_from_slice(&(n as u16).to_be_bytes());
+            3
+        } else if n <= u32::MAX as i64 {
+            buf[0] = 0xce;
+            buf[1..5].copy_from_slice(&(n as u32).to_be_bytes());
+            5
+        } else {
+            buf[0] = 0xcf;
+            buf[1..9].copy_from_slice(&(n as u64).to_be_bytes());
+            9
+        }
+    } else if n >= i8::MIN as i64 {
+        buf[0] = 0xd0;
+        buf[1] = n as i8 as u8;
+        2
+    } else if n >= i16::MIN as i64 {
+        buf[0] = 0xd1;
+        buf[1..3].copy_from_slice(&(n as i16).to_be_bytes());
+        3
+    } else if n >= i32::MIN as i64 {
+        buf[0] = 0xd2;
+        buf[1..5].copy_from_slice(&(n as i32).to_be_bytes());
+        5
+    } else {
+        buf[0] = 0xd3;
+        buf[1..9].copy_from_slice(&n.to_be_bytes());
+        9
+    };
+    out.put(&buf[..len]);
+}
+
+fn put_id(out: &mut impl PageWrite, id: &[u8; 16]) {
+    out.put(&[0xc4, 16]);
+    out.put(id);
+}
+
+fn write_public_fields(
+    out: &mut impl PageWrite,
+    id: &[u8; 16],
+    session: &[u8],
+    ts: i64,
+    f: &StoredFields<'_>,
+    content: &[u8],
+    metadata: &[u8],
+) {
+    let fields = 8 + f.agent_id.is_some() as u8 + f.in_reply_to.is_some() as u8;
+    out.put(&[0x80 | fields]);
+    out.put(b"\xa2id");
+    put_id(out, id);
+    out.put(b"\xaasession_id");
+    put_str(out, session);
+    out.put(b"\xa2ts");
+    put_sint(out, ts);
+    out.put(b"\xa4role");
+    put_str(out, f.role.as_bytes());
+    if let Some(agent) = f.agent_id {
+        out.put(b"\xa8agent_id");
+        put_str(out, agent);
+    }
+    out.put(b"\xa7content");
+    put_str(out, content);
+    if let Some(r) = &f.in_reply_to {
+        out.put(b"\xabin_reply_to");
+        put_id(out, r);
+    }
+    out.put(b"\xa8metadata");
+    out.put(metadata);
+    out.put(b"\xaacreated_at");
+    put_sint(out, f.created_at);
+    out.put(b"\xaaupdated_at");
+    put_sint(out, f.updated_at);
+}
+
+/// The public record of one stored message, as a new buffer.
+pub fn public_record(key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(stored.len() + 128);
+    write_public(key, stored, &mut out)?;
+    Ok(out)
+}
+
+/// Re-encodes any stored record (schema 1 or 2) as a schema-2 record (the upgrade's step).
+pub fn restore_as_v2(key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
+    let public = public_record(key, stored)?;
+    let session = super::keys::session_of(key)?;
+    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let value = decode_value(&public, "stored message").map_err(|e| Error::corrupt(e.message))?;
+    let text = |name: &str| field(&value, name).and_then(|v| v.as_str());
+    let int = |name: &str| field(&value, name).and_then(|v| v.as_i64());
+    let role = text("role").ok_or_else(|| bad("role is missing"))?;
+    let agent = text("agent_id").map(str::as_bytes);
+    let in_reply_to = match field(&value, "in_reply_to") {
+        Some(Value::Binary(b)) => Some(
+            b.as_slice()
+                .try_into()
+                .map_err(|_| bad("in_reply_to is not 16 bytes"))?,
+        ),
+        _ => None,
+    };
+    let content = text("content").ok_or_else(|| bad("content is missing"))?;
+    let metadata = field(&value, "metadata")
+        .map(encode)
+        .unwrap_or_else(|| vec![0x80]);
+    Ok(encode_stored(
+        &StoredFields {
+            role,
+            agent_id: agent,
+            in_reply_to,
+            created_at: int("created_at").ok_or_else(|| bad("created_at is missing"))?,
+            updated_at: int("updated_at").ok_or_else(|| bad("updated_at is missing"))?,
+        },
+        ts,
+        content.as_bytes(),
+        &metadata,
+    ))
+}
+
+/// The bytes of a message body as given (content string and metadata map, MessagePack) and as
+/// stored (the same, or its compressed frame): what compression saved, kept in `meta`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BodySize {
+    pub plain: u64,
+    pub stored: u64,
+}
+
+impl BodySize {
+    pub fn add(&mut self, other: BodySize) {
+        self.plain += other.plain;
+        self.stored += other.stored;
+    }
+}
+
+/// The body sizes of a stored schema-2 record (a schema-1 record counts as its whole length).
+pub fn body_size(key: &[u8], stored: &[u8]) -> Result<BodySize> {
+    if is_v1(stored) {
+        let n = stored.len() as u64;
+        return Ok(BodySize {
+            plain: n,
+            stored: n,
+        });
+    }
+    let session = super::keys::session_of(key)?;
+    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let m = decode_stored(stored, ts)?;
+    Ok(match m.body {
+        Body::Raw { content, metadata } => {
+            let mut head = [0u8; 5];
+            let n = (str_header(content.len(), &mut head) + content.len() + metadata.len()) as u64;
+            BodySize {
+                plain: n,
+                stored: n,
+            }
+        }
+        Body::Packed { frame, .. } => {
+            let plain = zstd::zstd_safe::get_frame_content_size(frame)
+                .ok()
+                .flatten()
+                .ok_or_else(|| bad("compressed body without its size"))?;
+            BodySize {
+                plain,
+                stored: frame.len() as u64,
+            }
+        }
+    })
+}
+
 /// Reads the agent of a stored message record, for index maintenance.
-pub fn agent_of(record: &[u8]) -> Result<Option<String>> {
-    let value = decode_value(record, "stored message").map_err(|e| Error::corrupt(e.message))?;
-    Ok(field(&value, "agent_id")
-        .and_then(|a| a.as_str())
-        .map(str::to_owned))
+pub fn agent_of(key: &[u8], stored: &[u8]) -> Result<Option<String>> {
+    if is_v1(stored) {
+        let value =
+            decode_value(stored, "stored message").map_err(|e| Error::corrupt(e.message))?;
+        return Ok(field(&value, "agent_id")
+            .and_then(|a| a.as_str())
+            .map(str::to_owned));
+    }
+    let session = super::keys::session_of(key)?;
+    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let m = decode_stored(stored, ts)?;
+    m.fields
+        .agent_id
+        .map(|a| {
+            std::str::from_utf8(a)
+                .map(str::to_owned)
+                .map_err(|_| bad("agent_id is not UTF-8"))
+        })
+        .transpose()
 }
 
 /// Rewrites a stored message with new content and/or metadata and a new updated_at.
 pub fn update_record(
-    record: &[u8],
+    key: &[u8],
+    stored: &[u8],
     content: Option<&str>,
     metadata: Option<&[u8]>,
     now: i64,
 ) -> Result<Vec<u8>> {
-    let value = decode_value(record, "stored message").map_err(|e| Error::corrupt(e.message))?;
-    let Value::Map(mut entries) = value else {
-        return Err(Error::corrupt("stored message is not a map"));
+    let v2;
+    let stored = if is_v1(stored) {
+        v2 = restore_as_v2(key, stored)?;
+        &v2[..]
+    } else {
+        stored
     };
-    let metadata = metadata.map(|m| decode_value(m, "metadata")).transpose()?;
-    for (k, v) in entries.iter_mut() {
-        match k.as_str() {
-            Some("content") if content.is_some() => *v = Value::from(content.unwrap_or_default()),
-            Some("metadata") if metadata.is_some() => {
-                if let Some(m) = metadata.clone() {
-                    *v = m
-                }
-            }
-            Some("updated_at") => *v = Value::from(now),
-            _ => {}
+    let session = super::keys::session_of(key)?;
+    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let m = decode_stored(stored, ts)?;
+    let mut inflated = Vec::new();
+    let (old_content, old_metadata) = match m.body {
+        Body::Raw { content, metadata } => (content, metadata),
+        Body::Packed { dictionary, frame } => {
+            crate::format::compress::unpack(dictionary, frame, &mut inflated)?;
+            split_body(&inflated)?
         }
-    }
-    Ok(encode(&Value::Map(entries)))
+    };
+    let fields = StoredFields {
+        updated_at: now,
+        ..m.fields.clone()
+    };
+    Ok(encode_stored(
+        &fields,
+        ts,
+        content.map(str::as_bytes).unwrap_or(old_content),
+        metadata.unwrap_or(old_metadata),
+    ))
 }
 
 /// The fixed-width part of a session record; the rest is a MessagePack map {title, metadata}.

@@ -1,17 +1,21 @@
-//! The LMDB environment: one per path per process, shared by every handle on that path.
+//! The LMDB environment: one per path per process, shared by every handle on that path. It
+//! opens the file, runs reads and writes, and grows the map; the read-transaction pool is in
+//! `pool.rs` and group commit in `group.rs`.
 
+use super::group::Group;
+use super::pool::ReadPool;
 use super::txn::{RoTxn, RwTxn, TxnCtx};
-use super::{check, ffi};
+use super::{check, checksum, ffi};
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::Table;
+use crate::storage::{Table, WriteTxn};
 use std::collections::HashMap;
 use std::ffi::CString;
 use std::marker::PhantomData;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 /// How to open an environment. Zero values mean "the default".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,12 +26,26 @@ pub struct OpenOptions {
     pub read_only: bool,
     pub no_sync: bool,
     pub file_mode: u32,
+    /// Compiled templates kept for rendering (0: 256).
+    pub render_cache_size: u32,
+    /// PostgreSQL stores: connections kept open (0: 4). Unused by LMDB.
+    pub pool_size: u32,
+    /// PostgreSQL stores: how long to wait for a connection, in ms (0: 5000). Unused by LMDB.
+    pub connect_timeout_ms: u32,
+    /// Walk every page with our own reader before LMDB maps the file (LMS_OPEN_VERIFY).
+    pub verify: bool,
+    /// Create missing parent directories too (LMS_OPEN_CREATE_PARENTS); otherwise only the
+    /// store's own directory is created, so a mistyped path is an error, not a new store.
+    pub create_parents: bool,
 }
 
 pub const DEFAULT_MAP_SIZE: usize = 64 << 20;
 pub const DEFAULT_MAX_MAP_SIZE: usize = 1 << 40;
 pub const DEFAULT_MAX_READERS: u32 = 126;
 pub const DEFAULT_FILE_MODE: u32 = 0o600;
+pub const DEFAULT_RENDER_CACHE_SIZE: u32 = 256;
+pub const DEFAULT_POOL_SIZE: u32 = 4;
+pub const DEFAULT_CONNECT_TIMEOUT_MS: u32 = 5000;
 
 impl Default for OpenOptions {
     fn default() -> Self {
@@ -38,6 +56,11 @@ impl Default for OpenOptions {
             read_only: false,
             no_sync: false,
             file_mode: DEFAULT_FILE_MODE,
+            render_cache_size: DEFAULT_RENDER_CACHE_SIZE,
+            pool_size: DEFAULT_POOL_SIZE,
+            connect_timeout_ms: DEFAULT_CONNECT_TIMEOUT_MS,
+            verify: false,
+            create_parents: false,
         }
     }
 }
@@ -57,6 +80,15 @@ impl OpenOptions {
         if self.file_mode == 0 {
             self.file_mode = DEFAULT_FILE_MODE;
         }
+        if self.render_cache_size == 0 {
+            self.render_cache_size = DEFAULT_RENDER_CACHE_SIZE;
+        }
+        if self.pool_size == 0 {
+            self.pool_size = DEFAULT_POOL_SIZE;
+        }
+        if self.connect_timeout_ms == 0 {
+            self.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+        }
         if self.file_mode & !0o777 != 0 {
             return Err(Error::invalid(format!(
                 "file_mode {:o} has bits outside 0777",
@@ -75,6 +107,9 @@ impl OpenOptions {
     }
 }
 
+/// Writes what a new store holds from its first commit on (see [`Env::open_init`]).
+pub type Init = dyn Fn(&mut RwTxn<'_>) -> Result<()>;
+
 /// Live numbers about the environment, for stats.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EnvInfo {
@@ -85,75 +120,21 @@ pub struct EnvInfo {
     pub num_readers: u32,
 }
 
-/// The most reset read transactions kept for reuse (each holds a reader slot).
-const READ_POOL_SLOTS: usize = 16;
-
-/// A write job submitted to group commit; it runs in the leader's transaction.
-trait GroupJob: Send + Sync {
-    /// Runs the job in `txn`, keeping its value for the caller; an error aborts `txn`.
-    fn run(&self, txn: &mut RwTxn<'_>) -> Result<()>;
-    fn fail(&self, err: Error);
-    fn is_done(&self) -> bool;
-    fn mark_done(&self);
-}
-
-struct Slot<F, T> {
-    work: Mutex<F>,
-    result: Mutex<Option<Result<T>>>,
-    done: std::sync::atomic::AtomicBool,
-}
-
-impl<F, T> GroupJob for Slot<F, T>
-where
-    F: FnMut(&mut RwTxn<'_>) -> Result<T> + Send,
-    T: Send,
-{
-    fn run(&self, txn: &mut RwTxn<'_>) -> Result<()> {
-        let value = (lock(&self.work))(txn)?;
-        *lock(&self.result) = Some(Ok(value));
-        Ok(())
-    }
-    fn fail(&self, err: Error) {
-        *lock(&self.result) = Some(Err(err));
-    }
-    fn is_done(&self) -> bool {
-        self.done.load(std::sync::atomic::Ordering::Acquire)
-    }
-    fn mark_done(&self) {
-        self.done.store(true, std::sync::atomic::Ordering::Release)
-    }
-}
-
-#[derive(Default)]
-struct GroupState {
-    pending: Vec<Arc<dyn GroupJob>>,
-    leader_active: bool,
-    /// Callers inside write_grouped now (queued, committing or waiting for their result).
-    inside: usize,
-    /// How many jobs a leader waits for before committing: the concurrency seen lately. It
-    /// grows with `inside` and shrinks to what arrived when a leader's wait runs out.
-    expected: usize,
-    /// How long the last group commit took; a leader waits at most half of it.
-    last_commit: std::time::Duration,
-}
-
 /// One LMDB environment. Shared through [`EnvHandle`]s; closed when the last one drops.
 pub struct Env {
-    raw: *mut ffi::MDB_env,
-    ctx: TxnCtx,
-    opts: OpenOptions,
-    path: PathBuf,
+    pub(super) raw: *mut ffi::MDB_env,
+    pub(super) ctx: TxnCtx,
+    pub(super) opts: OpenOptions,
+    pub(super) path: PathBuf,
     /// Readers and writers hold it shared; growing the map holds it exclusively, because LMDB
     /// allows mdb_env_set_mapsize only while this process has no transaction open.
     resize: RwLock<()>,
-    /// Reset read transactions ready for mdb_txn_renew: taking one is a swap, so a read costs
-    /// no lock and no reader-slot search. With MDB_NOTLS a reset transaction is not tied to
-    /// the thread that made it.
-    read_pool: [AtomicPtr<ffi::MDB_txn>; READ_POOL_SLOTS],
-    read_pool_cap: usize,
-    group: Mutex<GroupState>,
-    group_done: Condvar,
-    group_arrival: Condvar,
+    read_pool: ReadPool,
+    pub(super) group: Group,
+    /// A schema-1 store: values carry no checksums, and writes wait for the upgrade.
+    legacy: AtomicBool,
+    /// Reader slots of dead processes that opening this environment cleared (for `doctor`).
+    stale_cleared_at_open: u32,
 }
 
 // SAFETY: MDB_env is thread-safe; with MDB_NOTLS transactions are not bound to threads, and
@@ -162,7 +143,7 @@ unsafe impl Send for Env {}
 // SAFETY: as above.
 unsafe impl Sync for Env {}
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic inside a critical section cannot leave these structures half-updated in a way
     // that matters more than refusing all further service, so recover the guard.
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -221,13 +202,33 @@ impl Env {
     /// Opens `path` (a directory, created if missing unless read-only) or joins the environment
     /// this process already has open there.
     pub fn open(path: &Path, opts: OpenOptions) -> Result<EnvHandle> {
+        Self::open_init(path, opts, &|_| Ok(()))
+    }
+
+    /// [`Env::open`] that runs `init` in the transaction that creates the tables of a new
+    /// store, so a store never exists without what `init` writes (its schema version).
+    pub fn open_init(path: &Path, opts: OpenOptions, init: &Init) -> Result<EnvHandle> {
         let opts = opts.normalized()?;
         if !opts.read_only && !path.exists() {
-            std::fs::create_dir_all(path)
-                .map_err(|e| io_error(e, &format!("creating directory {}", path.display())))?;
+            let made = if opts.create_parents {
+                std::fs::create_dir_all(path)
+            } else {
+                std::fs::create_dir(path)
+            };
+            made.map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => Error {
+                    kind: ErrorKind::NotFound,
+                    message: format!(
+                        "the parent directory of {} does not exist (LMS_OPEN_CREATE_PARENTS creates it)",
+                        path.display()
+                    ),
+                    os_code: libc::ENOENT,
+                },
+                _ => io_error(e, &format!("creating directory {}", path.display())),
+            })?;
             use std::os::unix::fs::PermissionsExt;
-            let dir_mode = opts.file_mode | ((opts.file_mode & 0o444) >> 2) | 0o700;
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(dir_mode));
+            let mode = std::fs::Permissions::from_mode(dir_mode(opts.file_mode));
+            let _ = std::fs::set_permissions(path, mode);
         }
         let canonical = path
             .canonicalize()
@@ -246,7 +247,8 @@ impl Env {
                 read_only: opts.read_only,
             });
         }
-        let env = Arc::new(Env::create(&canonical, opts)?);
+        super::pages::check_before_open(&canonical, opts.verify)?;
+        let env = Arc::new(Env::create(&canonical, opts, init)?);
         reg.insert(canonical, (env.clone(), 1));
         Ok(EnvHandle {
             env,
@@ -254,7 +256,7 @@ impl Env {
         })
     }
 
-    fn create(path: &Path, opts: OpenOptions) -> Result<Env> {
+    fn create(path: &Path, opts: OpenOptions, init: &Init) -> Result<Env> {
         let mut raw: *mut ffi::MDB_env = ptr::null_mut();
         // SAFETY: raw is an out-pointer; on success we own the env and close it in Drop or below.
         check(unsafe { ffi::mdb_env_create(&mut raw) }, "mdb_env_create")?;
@@ -273,6 +275,7 @@ impl Env {
         if opts.no_sync {
             flags |= ffi::MDB_NOSYNC;
         }
+        let mut dead = 0;
         // SAFETY: raw is a fresh env; these setters are allowed before mdb_env_open.
         unsafe {
             check(
@@ -294,9 +297,25 @@ impl Env {
                 ffi::mdb_env_open(raw, cpath.as_ptr(), flags, opts.file_mode as _),
                 "mdb_env_open",
             )
-            .map_err(|e| close_on_err(e.context(&format!("opening {}", path.display()))))?;
+            .map_err(|e| {
+                close_on_err(if opts.read_only && e.os_code == libc::ENOENT {
+                    Error::not_found(format!(
+                        "{} holds no lmstore (no data.mdb; opened read-only, so none was created)",
+                        path.display()
+                    ))
+                } else if e.os_code == libc::EROFS {
+                    Error {
+                        message: format!(
+                            "{} is on a read-only filesystem; open it read-only (LMS_OPEN_READ_ONLY)",
+                            path.display()
+                        ),
+                        ..e
+                    }
+                } else {
+                    e.context(&format!("opening {}", path.display()))
+                })
+            })?;
             // Clear reader slots left by processes that died holding them.
-            let mut dead = 0;
             check(ffi::mdb_reader_check(raw, &mut dead), "mdb_reader_check")
                 .map_err(close_on_err)?;
         }
@@ -308,56 +327,23 @@ impl Env {
                 dbis: [0; Table::ALL.len()],
                 max_key,
                 max_value: opts.max_map_size / 2,
+                checksums: true,
             },
             opts,
             path: path.to_path_buf(),
             resize: RwLock::new(()),
-            read_pool: Default::default(),
-            read_pool_cap: (opts.max_readers as usize / 8).clamp(1, 16),
-            group: Mutex::new(GroupState::default()),
-            group_done: Condvar::new(),
-            group_arrival: Condvar::new(),
+            read_pool: ReadPool::new(opts.max_readers),
+            group: Group::default(),
+            legacy: AtomicBool::new(false),
+            stale_cleared_at_open: dead.max(0) as u32,
         };
-        env.open_tables()?;
+        env.open_tables(init)?;
+        let legacy = env.read(|txn| {
+            let raw = txn_raw_schema(txn.raw, &env.ctx)?;
+            Ok(checksum::is_legacy(raw))
+        })?;
+        env.legacy.store(legacy, Ordering::Release);
         Ok(env)
-    }
-
-    fn open_tables(&mut self) -> Result<()> {
-        // A writable env creates missing tables; a read-only one opens those that exist.
-        let create = !self.opts.read_only;
-        let mut txn: *mut ffi::MDB_txn = ptr::null_mut();
-        let begin_flags = if create { 0 } else { ffi::MDB_RDONLY };
-        // SAFETY: the env is open and no other transaction of ours exists yet.
-        check(
-            unsafe { ffi::mdb_txn_begin(self.raw, ptr::null_mut(), begin_flags, &mut txn) },
-            "mdb_txn_begin",
-        )?;
-        for table in Table::ALL {
-            let name = CString::new(table.name())
-                .map_err(|_| Error::new(ErrorKind::Internal, "table name"))?;
-            let mut dbi: ffi::MDB_dbi = 0;
-            let flags = if create { ffi::MDB_CREATE } else { 0 };
-            // SAFETY: txn is live; name is NUL-terminated.
-            let rc = unsafe { ffi::mdb_dbi_open(txn, name.as_ptr(), flags, &mut dbi) };
-            if rc != 0 {
-                // SAFETY: txn is live and ended once.
-                unsafe { ffi::mdb_txn_abort(txn) };
-                return check(rc, &format!("opening table {}", table.name())).map_err(|e| {
-                    if e.kind == ErrorKind::NotFound {
-                        Error::not_found(format!(
-                            "{} is not an lmstore database (table {} is missing)",
-                            self.path.display(),
-                            table.name()
-                        ))
-                    } else {
-                        e
-                    }
-                });
-            }
-            self.ctx.dbis[table as usize] = dbi;
-        }
-        // SAFETY: txn is live and ended once; committing keeps the dbi handles valid.
-        check(unsafe { ffi::mdb_txn_commit(txn) }, "mdb_txn_commit")
     }
 
     pub fn path(&self) -> &Path {
@@ -368,11 +354,17 @@ impl Env {
         self.opts
     }
 
+    /// How many stale reader slots this process cleared when it opened the environment.
+    pub fn stale_readers_cleared_at_open(&self) -> u32 {
+        self.stale_cleared_at_open
+    }
+
     /// Runs `f` on a read snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&RoTxn<'_>) -> Result<T>) -> Result<T> {
         loop {
             let guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
-            let raw = match self.begin_read() {
+            // SAFETY: the env is open and the resize lock is held until the txn is finished.
+            let raw = match unsafe { self.read_pool.begin(self.raw) } {
                 Ok(raw) => raw,
                 Err(e) if e.os_code == ffi::MDB_MAP_RESIZED => {
                     drop(guard);
@@ -383,73 +375,31 @@ impl Env {
             };
             let txn = RoTxn {
                 raw,
-                ctx: self.ctx,
-                _env: PhantomData,
+                ctx: self.txn_ctx(raw),
+                pool: &self.read_pool,
             };
             let out = f(&txn);
-            self.end_read(raw);
+            // The snapshot ends before the resize lock is released (also on unwind: locals
+            // drop in reverse order).
+            drop(txn);
             drop(guard);
             return out;
         }
     }
 
-    fn begin_read(&self) -> Result<*mut ffi::MDB_txn> {
-        let pooled = self.read_pool[..self.read_pool_cap]
-            .iter()
-            .filter(|slot| !slot.load(Ordering::Relaxed).is_null())
-            .map(|slot| slot.swap(ptr::null_mut(), Ordering::Acquire))
-            .find(|raw| !raw.is_null());
-        if let Some(raw) = pooled {
-            // SAFETY: raw is a reset read txn of this env, now owned by this call alone.
-            let rc = unsafe { ffi::mdb_txn_renew(raw) };
-            if rc == 0 {
-                return Ok(raw);
-            }
-            // SAFETY: a txn whose renew failed is still ours to abort.
-            unsafe { ffi::mdb_txn_abort(raw) };
-            check(rc, "mdb_txn_renew")?;
-        }
-        let mut raw: *mut ffi::MDB_txn = ptr::null_mut();
-        // SAFETY: env is open; raw is an out-pointer.
-        check(
-            unsafe { ffi::mdb_txn_begin(self.raw, ptr::null_mut(), ffi::MDB_RDONLY, &mut raw) },
-            "mdb_txn_begin(read)",
-        )?;
-        Ok(raw)
-    }
-
-    fn end_read(&self, raw: *mut ffi::MDB_txn) {
-        // SAFETY: raw is a live read txn; reset releases its snapshot but keeps the slot.
-        unsafe { ffi::mdb_txn_reset(raw) };
-        let parked = self.read_pool[..self.read_pool_cap].iter().any(|slot| {
-            slot.compare_exchange(ptr::null_mut(), raw, Ordering::Release, Ordering::Relaxed)
-                .is_ok()
-        });
-        if !parked {
-            // SAFETY: raw is a reset read txn nobody else holds, ended once.
-            unsafe { ffi::mdb_txn_abort(raw) };
-        }
-    }
-
-    /// Aborts every pooled transaction. Called with the resize lock held exclusively (or from
-    /// Drop), so no reader is between taking and parking one.
-    fn drain_read_pool(&self) {
-        for slot in &self.read_pool {
-            let raw = slot.swap(ptr::null_mut(), Ordering::Acquire);
-            if !raw.is_null() {
-                // SAFETY: pooled txns are reset read txns owned by the pool.
-                unsafe { ffi::mdb_txn_abort(raw) };
-            }
-        }
-    }
-
     fn begin_write(&self) -> Result<*mut ffi::MDB_txn> {
         let mut raw: *mut ffi::MDB_txn = ptr::null_mut();
-        // SAFETY: env is open; raw is an out-pointer.
-        check(
-            unsafe { ffi::mdb_txn_begin(self.raw, ptr::null_mut(), 0, &mut raw) },
-            "mdb_txn_begin(write)",
-        )?;
+        // SAFETY: the env is open; raw is an out-pointer.
+        let rc = unsafe { ffi::mdb_txn_begin(self.raw, ptr::null_mut(), 0, &mut raw) };
+        if rc == libc::EACCES {
+            // LMDB's answer to a write transaction on an environment it opened read-only.
+            return Err(Error {
+                kind: ErrorKind::ReadOnly,
+                message: format!("{} was opened read-only", self.path.display()),
+                os_code: rc,
+            });
+        }
+        check(rc, "mdb_txn_begin(write)")?;
         Ok(raw)
     }
 
@@ -479,7 +429,7 @@ impl Env {
             });
         }
         let next = current.saturating_mul(2).min(self.opts.max_map_size);
-        self.drain_read_pool();
+        self.read_pool.drain();
         // SAFETY: we hold the resize lock exclusively, so no transaction of this process is open.
         check(
             unsafe { ffi::mdb_env_set_mapsize(self.raw, next as _) },
@@ -490,7 +440,7 @@ impl Env {
     /// Another process grew the map: adopt its size before starting a transaction.
     fn adopt_foreign_resize(&self) -> Result<()> {
         let _exclusive = self.resize.write().unwrap_or_else(|p| p.into_inner());
-        self.drain_read_pool();
+        self.read_pool.drain();
         // SAFETY: exclusive resize lock held; size 0 adopts the size recorded in the file.
         check(
             unsafe { ffi::mdb_env_set_mapsize(self.raw, 0) },
@@ -498,7 +448,75 @@ impl Env {
         )
     }
 
-    fn ensure_writable(&self) -> Result<()> {
+    /// The context of a transaction just begun. A schema-1 store looks at its schema again on
+    /// every transaction, so an upgrade committed by another process is seen at once.
+    fn txn_ctx(&self, raw: *mut ffi::MDB_txn) -> TxnCtx {
+        let mut ctx = self.ctx;
+        if self.legacy.load(Ordering::Acquire) {
+            match txn_raw_schema(raw, &ctx) {
+                Ok(v) if !checksum::is_legacy(v) => self.legacy.store(false, Ordering::Release),
+                _ => ctx.checksums = false,
+            }
+        }
+        ctx
+    }
+
+    /// Whether the store is schema 1 (read as it is until [`Env::rewrite`] upgrades it).
+    pub fn is_legacy(&self) -> bool {
+        self.legacy.load(Ordering::Acquire)
+    }
+
+    fn refuse_legacy(&self) -> Result<()> {
+        if self.is_legacy() {
+            return Err(Error::new(
+                ErrorKind::VersionMismatch,
+                format!(
+                    "{} has schema version 1 and is read-only until upgraded to schema 2 (lms_upgrade, Store::upgrade)",
+                    self.path.display()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in one write transaction while no other transaction of this process is open,
+    /// with checksums off for reading old values (the caller turns them on to write), and
+    /// marks the store schema 2 when it commits. For the schema upgrade only.
+    pub fn rewrite<T>(&self, mut f: impl FnMut(&mut RwTxn<'_>) -> Result<T>) -> Result<T> {
+        self.ensure_writable()?;
+        let _exclusive = self.resize.write().unwrap_or_else(|p| p.into_inner());
+        self.read_pool.drain();
+        loop {
+            let raw = self.begin_write()?;
+            let mut txn = RwTxn {
+                raw,
+                ctx: self.ctx,
+                _env: PhantomData,
+            };
+            txn.set_checksums(false);
+            // Dropping `txn` on an error (or a panic) aborts it.
+            let outcome = f(&mut txn).and_then(|v| txn.commit().map(|()| v));
+            match outcome {
+                Err(e) if e.kind == ErrorKind::MapFull => {
+                    let current = self.current_map_size();
+                    if current >= self.opts.max_map_size {
+                        return Err(e);
+                    }
+                    let next = current.saturating_mul(2).min(self.opts.max_map_size);
+                    // SAFETY: we hold the resize lock exclusively and our txn has ended.
+                    let rc = unsafe { ffi::mdb_env_set_mapsize(self.raw, next as _) };
+                    check(rc, "mdb_env_set_mapsize")?;
+                }
+                Ok(v) => {
+                    self.legacy.store(false, Ordering::Release);
+                    return Ok(v);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub(super) fn ensure_writable(&self) -> Result<()> {
         if self.opts.read_only {
             return Err(Error::new(
                 ErrorKind::ReadOnly,
@@ -513,6 +531,7 @@ impl Env {
     /// outside the transaction.
     pub fn write<T>(&self, mut f: impl FnMut(&mut RwTxn<'_>) -> Result<T>) -> Result<T> {
         self.ensure_writable()?;
+        let mut reclaimed = false;
         loop {
             let guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
             let seen = self.current_map_size();
@@ -527,147 +546,95 @@ impl Env {
             };
             let mut txn = RwTxn {
                 raw,
-                ctx: self.ctx,
+                ctx: self.txn_ctx(raw),
                 _env: PhantomData,
             };
-            let outcome = match f(&mut txn) {
-                Ok(v) => {
-                    // SAFETY: raw is live; commit ends it whatever the result.
-                    let rc = unsafe { ffi::mdb_txn_commit(raw) };
-                    check(rc, "mdb_txn_commit").map(|_| v)
-                }
-                Err(e) => {
-                    // SAFETY: raw is live and ended once.
-                    unsafe { ffi::mdb_txn_abort(raw) };
-                    Err(e)
-                }
-            };
+            // On an error, and on a panic inside `f`, dropping `txn` aborts it before the
+            // resize lock is released.
+            let outcome = self
+                .refuse_legacy()
+                .and_then(|_| f(&mut txn))
+                .and_then(|v| {
+                    #[cfg(test)]
+                    super::tests::maybe_panic_in_write();
+                    txn.commit().map(|()| v)
+                });
             drop(guard);
             match outcome {
-                Err(e) if e.kind == ErrorKind::MapFull => self.grow(seen)?,
+                Err(e) if e.os_code == libc::EIO => return Err(self.disk_full_or(e)),
+                Err(e) if e.kind == ErrorKind::MapFull => match self.grow(seen) {
+                    Err(full) if full.kind == ErrorKind::MapFull && !reclaimed => {
+                        reclaimed = true;
+                        self.reclaim().map_err(|_| full)?;
+                    }
+                    other => other?,
+                },
                 other => return other,
             }
         }
     }
 
-    /// Like [`Env::write`], but concurrent callers are committed together in one transaction
-    /// (one flush for all of them). Each job runs in its own nested transaction, so one job's
-    /// failure rolls back only that job; every caller returns after the commit that holds its
-    /// writes is durable.
-    pub fn write_grouped<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnMut(&mut RwTxn<'_>) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        self.ensure_writable()?;
-        let slot = Arc::new(Slot {
-            work: Mutex::new(f),
-            result: Mutex::new(None),
-            done: std::sync::atomic::AtomicBool::new(false),
-        });
-        let mut state = lock(&self.group);
-        state.pending.push(slot.clone());
-        state.inside += 1;
-        state.expected = state.expected.max(state.inside);
-        self.group_arrival.notify_one();
-        loop {
-            if slot.is_done() {
-                state.inside -= 1;
-                drop(state);
-                let result = lock(&slot.result).take();
-                return result.unwrap_or_else(|| {
-                    Err(Error::new(
-                        ErrorKind::Internal,
-                        "group commit lost a result",
-                    ))
-                });
-            }
-            if !state.leader_active {
-                state.leader_active = true;
-                state = self.linger(state);
-                let jobs = std::mem::take(&mut state.pending);
-                drop(state);
-                let started = std::time::Instant::now();
-                self.commit_group(&jobs);
-                for job in &jobs {
-                    job.mark_done();
-                }
-                state = lock(&self.group);
-                state.leader_active = false;
-                state.last_commit = started.elapsed();
-                self.group_done.notify_all();
-                continue;
-            }
-            state = self
-                .group_done
-                .wait(state)
-                .unwrap_or_else(|p| p.into_inner());
+    /// LMDB reports a write that the filesystem cut short as EIO (a short `pwrite` sets no
+    /// errno); when the filesystem under the store has no room left, that is what happened,
+    /// and the caller should hear "no space left on device".
+    fn disk_full_or(&self, e: Error) -> Error {
+        let Ok(dir) = CString::new(self.path.as_os_str().as_bytes()) else {
+            return e;
+        };
+        // SAFETY: zeroed statvfs is a valid out-struct.
+        let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+        // SAFETY: dir is NUL-terminated and st is a valid out-pointer.
+        if unsafe { libc::statvfs(dir.as_ptr(), &mut st) } != 0 {
+            return e;
+        }
+        let free = st.f_bavail as u64 * st.f_frsize as u64;
+        if free >= 64 << 10 {
+            return e;
+        }
+        let what = e.message.split(':').next().unwrap_or("write");
+        Error {
+            kind: ErrorKind::Io,
+            message: format!(
+                "{what}: {} ({} has {free} bytes free; the write was not committed)",
+                super::strerror(libc::ENOSPC),
+                self.path.display()
+            ),
+            os_code: libc::ENOSPC,
         }
     }
 
-    /// Commits every job in one transaction. A job that fails is dropped with its error and
-    /// the others run again without it, so one caller's failure never fails another's batch;
-    /// failures are rare (input is validated before it gets here), so this costs less than a
-    /// nested transaction per job, for which LMDB allocates a large dirty-page list.
-    fn commit_group(&self, jobs: &[Arc<dyn GroupJob>]) {
-        let mut active: Vec<&Arc<dyn GroupJob>> = jobs.iter().collect();
-        while !active.is_empty() {
-            let mut failed = None;
-            let committed = self.write(|txn| {
-                for (i, job) in active.iter().enumerate() {
-                    job.run(txn).inspect_err(|_| failed = Some(i))?;
-                }
-                failed = None;
-                Ok(())
-            });
-            match (committed, failed) {
-                (Ok(()), _) => return,
-                (Err(e), Some(i)) if active.len() > 1 => active.remove(i).fail(e),
-                (Err(e), _) => {
-                    for job in active {
-                        job.fail(e.clone());
-                    }
-                    return;
-                }
-            }
-        }
-    }
-
-    /// Before committing, a leader waits briefly for the callers that lately appended together
-    /// to queue again: they were woken by the previous commit and are a few microseconds away.
-    /// Without this, concurrent callers split into alternating half-size groups, each paying a
-    /// flush. The wait is bounded by half the last commit's time and skipped when one caller
-    /// is all there has been lately.
-    fn linger<'a>(&self, mut state: MutexGuard<'a, GroupState>) -> MutexGuard<'a, GroupState> {
-        if state.pending.len() >= state.expected {
-            return state;
-        }
-        let bound = (state.last_commit / 2).min(std::time::Duration::from_millis(2));
-        let deadline = std::time::Instant::now() + bound;
-        while state.pending.len() < state.expected {
-            let now = std::time::Instant::now();
-            if now >= deadline {
-                state.expected = state.pending.len().max(1);
-                break;
-            }
-            state = self
-                .group_arrival
-                .wait_timeout(state, deadline - now)
-                .unwrap_or_else(|p| p.into_inner())
-                .0;
-        }
-        state
+    /// LMDB reuses the pages a commit freed only from the second write transaction after it
+    /// on, so right after a delete at the cap the next write still finds the map full. One
+    /// small commit that leaves the data as it was moves that horizon, and the write runs again.
+    fn reclaim(&self) -> Result<()> {
+        const KEY: &[u8] = b"\0reclaim";
+        let _guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
+        let mut txn = RwTxn {
+            raw: self.begin_write()?,
+            ctx: self.ctx,
+            _env: PhantomData,
+        };
+        txn.put(Table::Meta, KEY, b"")?;
+        txn.del(Table::Meta, KEY)?;
+        txn.commit()
     }
 
     /// Flushes everything committed so far to disk (for stores opened with no_sync).
     pub fn sync(&self) -> Result<()> {
         self.ensure_writable()?;
+        // Shared: the map is not remapped while it is flushed.
+        let _guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
         // SAFETY: env is open; force=1 flushes even under MDB_NOSYNC.
         check(unsafe { ffi::mdb_env_sync(self.raw, 1) }, "mdb_env_sync")
     }
 
+    /// Map and reader figures. mdb_env_info and mdb_env_stat read the meta pages inside the
+    /// map, so they run under the resize lock like a transaction: growth by another thread
+    /// would otherwise unmap them mid-read (SIGSEGV/SIGBUS).
     pub fn info(&self) -> Result<EnvInfo> {
-        // SAFETY: zeroed structs are valid out-params for these calls on an open env.
+        let _guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
+        // SAFETY: zeroed structs are valid out-params for these calls on an open env, and the
+        // resize lock keeps the map in place while they read it.
         let (info, stat) = unsafe {
             let mut info: ffi::MDB_envinfo = std::mem::zeroed();
             let mut stat: ffi::MDB_stat = std::mem::zeroed();
@@ -684,24 +651,71 @@ impl Env {
         })
     }
 
-    /// Writes a consistent copy of the environment into the empty directory `dest` while
-    /// readers and writers go on (LMDB copies from a read snapshot).
+    /// Writes a consistent copy of the environment into the empty (or new) directory `dest`
+    /// while readers and writers go on (LMDB copies from a read snapshot). The copy gets the
+    /// store's file mode from the moment it exists, so it is never readable by others.
     pub fn backup(&self, dest: &Path, compact: bool) -> Result<()> {
-        if !dest.exists() {
-            std::fs::create_dir_all(dest)
-                .map_err(|e| io_error(e, &format!("creating {}", dest.display())))?;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        use std::os::unix::io::AsRawFd;
+        let target = dest.display();
+        match std::fs::read_dir(dest) {
+            Ok(mut entries) => {
+                if let Some(entry) = entries.next() {
+                    let name = entry.map(|e| e.file_name().to_string_lossy().into_owned());
+                    return Err(Error {
+                        kind: ErrorKind::Io,
+                        message: format!(
+                            "backup target {target} is not empty (it holds {}); choose a new or empty directory",
+                            name.as_deref().unwrap_or("an unreadable entry")
+                        ),
+                        os_code: libc::ENOTEMPTY,
+                    });
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(dir_mode(self.opts.file_mode))
+                .create(dest)
+                .map_err(|e| io_error(e, &format!("creating {target}")))?,
+            Err(e) => return Err(io_error(e, &format!("backup target {target}"))),
         }
-        let cpath = CString::new(dest.as_os_str().as_bytes())
-            .map_err(|_| Error::invalid("backup path contains a NUL byte"))?;
+        let file_path = dest.join("data.mdb");
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(self.opts.file_mode)
+            .open(&file_path)
+            .map_err(|e| io_error(e, &format!("creating {}", file_path.display())))?;
         let flags = if compact { ffi::MDB_CP_COMPACT } else { 0 };
-        let _guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
-        // SAFETY: env is open and cpath is NUL-terminated; LMDB opens its own read txn.
-        check(
-            unsafe { ffi::mdb_env_copy2(self.raw, cpath.as_ptr(), flags) },
-            "mdb_env_copy2",
-        )
-        .map_err(|e| e.context(&format!("backup to {}", dest.display())))
+        let copied = {
+            let _guard = self.resize.read().unwrap_or_else(|p| p.into_inner());
+            // SAFETY: env is open and the fd is an open, writable file we own for the call;
+            // LMDB opens its own read txn.
+            let rc = unsafe { ffi::mdb_env_copyfd2(self.raw, file.as_raw_fd(), flags) };
+            check(rc, "mdb_env_copyfd2")
+        }
+        .and_then(|()| {
+            file.sync_all()
+                .map_err(|e| io_error(e, "flushing the backup"))
+        });
+        if let Err(e) = copied {
+            drop(file);
+            let _ = std::fs::remove_file(&file_path);
+            return Err(e.context(&format!("backup to {target}")));
+        }
+        Ok(())
     }
+}
+
+/// The stored (unverified) schema value, which tells the two checksum modes apart.
+fn txn_raw_schema<'t>(raw: *mut ffi::MDB_txn, ctx: &TxnCtx) -> Result<Option<&'t [u8]>> {
+    super::txn::raw_get(raw, ctx.dbis[Table::Meta as usize], checksum::SCHEMA_KEY)
+}
+
+/// The mode of a store's directory: the file mode, searchable where readable, and always
+/// usable by its owner.
+pub(super) fn dir_mode(file_mode: u32) -> u32 {
+    file_mode | ((file_mode & 0o444) >> 2) | 0o700
 }
 
 fn io_error(e: std::io::Error, what: &str) -> Error {
@@ -719,7 +733,7 @@ fn io_error(e: std::io::Error, what: &str) -> Error {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        self.drain_read_pool();
+        self.read_pool.drain();
         // SAFETY: the last reference is gone, so no transaction of ours is open; closed once.
         unsafe { ffi::mdb_env_close(self.raw) }
     }

@@ -1,5 +1,7 @@
 //! Read and write transactions, implementing the storage traits over raw `mdb_*` calls.
 
+use super::checksum::{self, CRC_LEN};
+use super::pool::ReadPool;
 use super::{check, ffi};
 use crate::error::{Error, ErrorKind, Result};
 use crate::storage::{ReadTxn, Start, Table, Visitor, WriteTxn};
@@ -12,6 +14,27 @@ pub(crate) struct TxnCtx {
     pub dbis: [ffi::MDB_dbi; Table::ALL.len()],
     pub max_key: usize,
     pub max_value: usize,
+    /// Values carry a checksum (schema 2): verified on every read, added on every write.
+    /// Off only for schema-1 stores and while the upgrade reads their old values.
+    pub checksums: bool,
+}
+
+/// Reads the raw (unverified) value of `key` in `dbi`, for the schema probe.
+pub(crate) fn raw_get<'t>(
+    txn: *mut ffi::MDB_txn,
+    dbi: ffi::MDB_dbi,
+    key: &[u8],
+) -> Result<Option<&'t [u8]>> {
+    let mut k = val(key);
+    let mut v = empty_val();
+    // SAFETY: txn is live, dbi was opened in this environment, k/v are valid MDB_vals.
+    let rc = unsafe { ffi::mdb_get(txn, dbi, &mut k, &mut v) };
+    if rc == ffi::MDB_NOTFOUND {
+        return Ok(None);
+    }
+    check(rc, "mdb_get")?;
+    // SAFETY: v was filled by mdb_get in this live transaction.
+    Ok(Some(unsafe { slice(&v) }))
 }
 
 fn val(bytes: &[u8]) -> ffi::MDB_val {
@@ -67,16 +90,52 @@ struct Raw<'a> {
 impl Raw<'_> {
     fn get<'t>(&self, table: Table, key: &[u8]) -> Result<Option<&'t [u8]>> {
         check_key(self.ctx, key)?;
+        match raw_get(self.txn, self.ctx.dbis[table as usize], key)? {
+            Some(stored) => self.open(table, key, stored).map(Some),
+            None if self.ctx.checksums => self.check_neighbours(table, key).map(|()| None),
+            None => Ok(None),
+        }
+    }
+
+    /// A key that is absent may be a key whose bytes were damaged: the search for it ends next
+    /// to where it sits in its page, so the entries on either side of that spot are checked,
+    /// and "not found" is only said when both are sound.
+    fn check_neighbours(&self, table: Table, key: &[u8]) -> Result<()> {
+        let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
+        // SAFETY: txn is live and dbi belongs to its environment; cursor is an out-pointer.
+        let rc =
+            unsafe { ffi::mdb_cursor_open(self.txn, self.ctx.dbis[table as usize], &mut cursor) };
+        check(rc, "mdb_cursor_open")?;
+        let guard = CursorGuard(cursor);
         let mut k = val(key);
         let mut v = empty_val();
-        // SAFETY: txn is live, dbi was opened in this environment, k/v are valid MDB_vals.
-        let rc = unsafe { ffi::mdb_get(self.txn, self.ctx.dbis[table as usize], &mut k, &mut v) };
+        // SAFETY: the cursor is open on the live transaction; k/v are valid MDB_vals.
+        let mut rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_SET_RANGE) };
         if rc == ffi::MDB_NOTFOUND {
-            return Ok(None);
+            // SAFETY: as above.
+            rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_LAST) };
+        } else if rc == 0 {
+            // SAFETY: k and v were just filled by LMDB for this live transaction.
+            let (found, stored) = unsafe { (slice(&k), slice(&v)) };
+            self.open(table, found, stored)?;
+            // SAFETY: as above.
+            rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_PREV) };
         }
-        check(rc, "mdb_get")?;
-        // SAFETY: v was filled by mdb_get in this live transaction.
-        Ok(Some(unsafe { slice(&v) }))
+        if rc == ffi::MDB_NOTFOUND {
+            return Ok(());
+        }
+        check(rc, "mdb_cursor_get")?;
+        // SAFETY: k and v were just filled by LMDB for this live transaction.
+        let (found, stored) = unsafe { (slice(&k), slice(&v)) };
+        self.open(table, found, stored).map(|_| ())
+    }
+
+    fn open<'t>(&self, table: Table, key: &[u8], stored: &'t [u8]) -> Result<&'t [u8]> {
+        if self.ctx.checksums {
+            checksum::open(table, key, stored)
+        } else {
+            Ok(stored)
+        }
     }
 
     fn scan(
@@ -87,8 +146,8 @@ impl Raw<'_> {
         visit: &mut Visitor<'_>,
     ) -> Result<()> {
         let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
-        // SAFETY: txn is live and dbi belongs to its environment; cursor is an out-pointer.
         check(
+            // SAFETY: txn is live and the dbi belongs to its environment; cursor is an out-pointer.
             unsafe { ffi::mdb_cursor_open(self.txn, self.ctx.dbis[table as usize], &mut cursor) },
             "mdb_cursor_open",
         )?;
@@ -100,8 +159,6 @@ impl Raw<'_> {
         } else {
             ffi::MDB_NEXT
         };
-        // SAFETY (all mdb_cursor_get calls below): the cursor is open on the live transaction
-        // and k/v are valid MDB_vals that LMDB fills in.
         let mut rc = match start {
             Start::Edge => {
                 let op = if backward {
@@ -109,6 +166,7 @@ impl Raw<'_> {
                 } else {
                     ffi::MDB_FIRST
                 };
+                // SAFETY: the cursor is open on the live transaction; k and v are MDB_vals LMDB fills in.
                 unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, op) }
             }
             Start::At(key) => {
@@ -119,13 +177,18 @@ impl Raw<'_> {
                     ));
                 }
                 k = val(key);
+                // SAFETY: the cursor is open on the live transaction; k and v are MDB_vals LMDB fills in.
                 let rc =
                     unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_SET_RANGE) };
+                // SAFETY: on success k was just filled by mdb_cursor_get in this live transaction.
+                let past = rc == 0 && unsafe { slice(&k) } != key;
                 if !backward {
                     rc
                 } else if rc == ffi::MDB_NOTFOUND {
+                    // SAFETY: the cursor is open on the live transaction; k and v are MDB_vals LMDB fills in.
                     unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_LAST) }
-                } else if rc == 0 && unsafe { slice(&k) } != key {
+                } else if past {
+                    // SAFETY: the cursor is open on the live transaction; k and v are MDB_vals LMDB fills in.
                     unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_PREV) }
                 } else {
                     rc
@@ -138,10 +201,11 @@ impl Raw<'_> {
             }
             check(rc, "mdb_cursor_get")?;
             // SAFETY: k and v were just filled by LMDB for this live transaction.
-            let (key, value) = unsafe { (slice(&k), slice(&v)) };
-            if !visit(key, value)? {
+            let (key, stored) = unsafe { (slice(&k), slice(&v)) };
+            if !visit(key, self.open(table, key, stored)?)? {
                 return Ok(());
             }
+            // SAFETY: the cursor is open on the live transaction; k and v are MDB_vals LMDB fills in.
             rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, step) };
         }
     }
@@ -155,11 +219,19 @@ impl Drop for CursorGuard {
     }
 }
 
-/// A read-only snapshot. Created by [`super::Env::read`].
+/// A read-only snapshot. Created by [`super::Env::read`]; dropping it (also when a reader
+/// panics) hands the transaction back to the pool, so no reader slot or snapshot leaks.
 pub struct RoTxn<'e> {
     pub(crate) raw: *mut ffi::MDB_txn,
     pub(crate) ctx: TxnCtx,
-    pub(crate) _env: PhantomData<&'e ()>,
+    pub(crate) pool: &'e ReadPool,
+}
+
+impl Drop for RoTxn<'_> {
+    fn drop(&mut self) {
+        // SAFETY: raw came from this pool's begin and is finished once, here.
+        unsafe { self.pool.finish(self.raw) }
+    }
 }
 
 impl ReadTxn for RoTxn<'_> {
@@ -188,11 +260,32 @@ impl ReadTxn for RoTxn<'_> {
     }
 }
 
-/// A write transaction (or a nested child of one). Created by [`super::Env::write`].
+/// A write transaction. Created by [`super::Env::write`]; committed by
+/// [`RwTxn::commit`], aborted when dropped otherwise (as heed does), so an error or a panic
+/// inside a write never leaves LMDB's write lock held.
 pub struct RwTxn<'e> {
     pub(crate) raw: *mut ffi::MDB_txn,
     pub(crate) ctx: TxnCtx,
     pub(crate) _env: PhantomData<&'e ()>,
+}
+
+impl RwTxn<'_> {
+    /// Commits the transaction; it is ended whatever the result.
+    pub(crate) fn commit(mut self) -> Result<()> {
+        let raw = std::mem::replace(&mut self.raw, ptr::null_mut());
+        // SAFETY: raw is the live write txn this value owned; commit ends it, and Drop sees
+        // NULL so it is never ended twice.
+        check(unsafe { ffi::mdb_txn_commit(raw) }, "mdb_txn_commit")
+    }
+}
+
+impl Drop for RwTxn<'_> {
+    fn drop(&mut self) {
+        if !self.raw.is_null() {
+            // SAFETY: raw is a live write txn that was not committed; aborted once.
+            unsafe { ffi::mdb_txn_abort(self.raw) }
+        }
+    }
 }
 
 impl ReadTxn for RwTxn<'_> {
@@ -230,7 +323,8 @@ impl RwTxn<'_> {
         flags: libc::c_uint,
     ) -> Result<libc::c_int> {
         check_key(&self.ctx, key)?;
-        if value.len() > self.ctx.max_value {
+        let stored_len = value.len() + if self.ctx.checksums { CRC_LEN } else { 0 };
+        if stored_len > self.ctx.max_value {
             return Err(Error::new(
                 ErrorKind::TooLarge,
                 format!(
@@ -242,17 +336,47 @@ impl RwTxn<'_> {
             ));
         }
         let mut k = val(key);
-        let mut v = val(value);
-        // SAFETY: live write txn; k/v point at caller memory that LMDB copies before returning.
-        Ok(unsafe {
+        if !self.ctx.checksums {
+            let mut v = val(value);
+            // SAFETY: live write txn; k/v point at caller memory that LMDB copies before returning.
+            return Ok(unsafe {
+                ffi::mdb_put(
+                    self.raw,
+                    self.ctx.dbis[table as usize],
+                    &mut k,
+                    &mut v,
+                    flags,
+                )
+            });
+        }
+        // MDB_RESERVE: LMDB makes room in the page and we write value and checksum there, one
+        // copy instead of building the sealed value first.
+        let mut v = ffi::MDB_val {
+            mv_size: stored_len,
+            mv_data: ptr::null_mut(),
+        };
+        // SAFETY: live write txn; k points at caller memory; LMDB reserves stored_len bytes.
+        let rc = unsafe {
             ffi::mdb_put(
                 self.raw,
                 self.ctx.dbis[table as usize],
                 &mut k,
                 &mut v,
-                flags,
+                flags | ffi::MDB_RESERVE,
             )
-        })
+        };
+        if rc == 0 {
+            // SAFETY: on success v points at stored_len writable bytes reserved in a dirty page
+            // of this transaction, valid until the next write; we fill all of them now.
+            let out = unsafe { std::slice::from_raw_parts_mut(v.mv_data as *mut u8, stored_len) };
+            checksum::seal_into(key, value, out);
+        }
+        Ok(rc)
+    }
+
+    /// Turns checksums off (to read a schema-1 store's values during the upgrade) or on.
+    pub(crate) fn set_checksums(&mut self, on: bool) {
+        self.ctx.checksums = on;
     }
 }
 

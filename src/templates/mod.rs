@@ -6,6 +6,7 @@
 //! `tpl_seq` `id 0x00 seq(8)` -> created_at(8) + version; `tpl_aliases` `id 0x00 alias` -> version.
 //! A NUL separator keeps byte order equal to id order, so ids may not contain NUL.
 
+pub mod consistency;
 mod spec;
 
 pub use spec::{normalize_spec, TemplateSpec};
@@ -131,7 +132,7 @@ fn missing_version(id: &[u8], version: &[u8]) -> Error {
 }
 
 /// Stored value of a version: seq(8) then the MessagePack record the caller gets back.
-fn split_version_value(v: &[u8]) -> Result<(u64, &[u8])> {
+pub(crate) fn split_version_value(v: &[u8]) -> Result<(u64, &[u8])> {
     if v.len() < 9 {
         return Err(Error::corrupt("template version record is truncated"));
     }
@@ -144,6 +145,7 @@ pub fn put(txn: &mut impl WriteTxn, spec: &TemplateSpec, replace: bool) -> Resul
     let version = spec.version.as_bytes();
     check_id(txn, id)?;
     check_name(version, "template version")?;
+    crate::render::check_spec(spec)?;
     let vkey = composite(txn, id, version, "id + version")?;
     let now = now_micros();
     let mut head = head(txn, id)?;
@@ -185,7 +187,7 @@ pub fn put(txn: &mut impl WriteTxn, spec: &TemplateSpec, replace: bool) -> Resul
     value.extend_from_slice(&record);
     txn.put(Table::TplVersions, &vkey, &value)?;
     let seq_key = composite(txn, id, &seq.to_be_bytes(), "id")?;
-    let mut seq_val = now.to_be_bytes().to_vec();
+    let mut seq_val = spec.created_at.unwrap_or(now).to_be_bytes().to_vec();
     seq_val.extend_from_slice(version);
     txn.put(Table::TplSeq, &seq_key, &seq_val)?;
     txn.put(Table::TplHeads, id, &head_bytes)?;

@@ -5,6 +5,18 @@ use crate::error::{Error, Result};
 use rmpv::Value;
 
 pub const DEFAULT_VERSION: &str = "0.1.0";
+/// The keys of a template spec map. `created_at` (µs) is honoured when given (imports,
+/// restores); see docs/input.md for the rule every structured input follows.
+const SPEC_FIELDS: &[&str] = &[
+    "id",
+    "version",
+    "template",
+    "description",
+    "inputs",
+    "metadata",
+    "created_at",
+];
+const INPUT_FIELDS: &[&str] = &["type", "required", "default", "description"];
 const INPUT_TYPES: [&str; 5] = ["string", "number", "boolean", "array<string>", "object"];
 
 /// A validated template, ready to store. Its record is a MessagePack map with keys in a fixed
@@ -18,6 +30,9 @@ pub struct TemplateSpec {
     /// Normalized: name -> {type, required, default?, description?}.
     pub inputs: Value,
     pub metadata: Value,
+    /// When the version was created, in µs since the epoch. `None` means "now, at put"; imports,
+    /// restores and migrations give the original time so it survives the move.
+    pub created_at: Option<i64>,
 }
 
 fn s(v: &str) -> Value {
@@ -72,6 +87,7 @@ impl TemplateSpec {
             description: description.map(str::to_owned),
             inputs,
             metadata,
+            created_at: None,
         })
     }
 
@@ -89,7 +105,9 @@ impl TemplateSpec {
         entries
     }
 
-    pub fn encode_record(&self, created_at: i64) -> Vec<u8> {
+    /// The stored record; `now` is its created_at unless the spec carries its own.
+    pub fn encode_record(&self, now: i64) -> Vec<u8> {
+        let created_at = self.created_at.unwrap_or(now);
         let mut entries = self.content();
         entries.push((s("created_at"), Value::from(created_at)));
         codec::encode(&Value::Map(entries))
@@ -114,25 +132,7 @@ pub fn normalize_spec(bytes: &[u8]) -> Result<TemplateSpec> {
         return Err(Error::invalid("template spec is empty"));
     }
     let map = decode_value(bytes, "template spec")?;
-    check_map(&map, "template spec")?;
-    if let Value::Map(entries) = &map {
-        for (k, _) in entries {
-            let k = k.as_str().unwrap_or_default();
-            if !matches!(
-                k,
-                "id" | "version"
-                    | "template"
-                    | "description"
-                    | "inputs"
-                    | "metadata"
-                    | "created_at"
-            ) {
-                return Err(Error::invalid(format!(
-                    "template spec has an unknown field '{k}'"
-                )));
-            }
-        }
-    }
+    codec::check_fields(&map, "template spec", SPEC_FIELDS)?;
     let id = str_field(&map, "id", "template spec")?
         .ok_or_else(|| Error::invalid("template spec has no 'id'"))?;
     let template = str_field(&map, "template", "template spec")?
@@ -153,6 +153,24 @@ pub fn normalize_spec(bytes: &[u8]) -> Result<TemplateSpec> {
             canonical(v.clone())
         }
     };
+    let created_at = match field(&map, "created_at") {
+        None | Some(Value::Nil) => None,
+        Some(Value::Integer(i)) => match i.as_i64() {
+            Some(t) if (0..=crate::conversations::record::MAX_TS).contains(&t) => Some(t),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "template '{id}' has a created_at outside 0..={} µs",
+                    crate::conversations::record::MAX_TS
+                )))
+            }
+        },
+        Some(other) => {
+            return Err(Error::invalid(format!(
+                "template '{id}' has a created_at of {}; expected an integer of µs since the epoch",
+                kind_name(other)
+            )))
+        }
+    };
     Ok(TemplateSpec {
         id: id.to_owned(),
         version: version
@@ -163,6 +181,7 @@ pub fn normalize_spec(bytes: &[u8]) -> Result<TemplateSpec> {
         description: description.map(str::to_owned),
         inputs,
         metadata,
+        created_at,
     })
 }
 
@@ -183,15 +202,7 @@ fn normalize_inputs(inputs: &Value) -> Result<Value> {
             Value::Nil => Value::Map(Vec::new()),
             other => other.clone(),
         };
-        check_map(&decl, &what)?;
-        if let Value::Map(fields) = &decl {
-            for (k, _) in fields {
-                let k = k.as_str().unwrap_or_default();
-                if !matches!(k, "type" | "required" | "default" | "description") {
-                    return Err(Error::invalid(format!("{what} has an unknown field '{k}'")));
-                }
-            }
-        }
+        codec::check_fields(&decl, &what, INPUT_FIELDS)?;
         let ty = str_field(&decl, "type", &what)?.unwrap_or("string");
         if !INPUT_TYPES.contains(&ty) {
             return Err(Error::invalid(format!(

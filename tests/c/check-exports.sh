@@ -1,9 +1,10 @@
 #!/bin/sh
 # Every lms_ function the library exports must be declared in the header and called by the C
 # tests, and the header must declare nothing the library lacks.
-# usage: check-exports.sh LIBRARY.so HEADER TEST.c
+# usage: check-exports.sh LIBRARY.so HEADER TEST.c...
 set -eu
-lib=$1 header=$2 test=$3
+lib=$1 header=$2
+shift 2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -16,8 +17,8 @@ if ! cmp -s "$tmp/exported" "$tmp/declared"; then
     status=1
 fi
 while read -r fn; do
-    if ! grep -qE "\\b$fn\\(" "$test"; then
-        echo "not called by $test: $fn" >&2
+    if ! cat "$@" | grep -qE "\\b$fn\\("; then
+        echo "not called by $*: $fn" >&2
         status=1
     fi
 done < "$tmp/exported"

@@ -17,7 +17,7 @@
 /* Layout facts the Go and Node bindings hard-code. */
 STATIC_ASSERT(sizeof(lms_append_result) == 32, append_result_size);
 STATIC_ASSERT(sizeof(lms_page) == 8 + 8 + 4 + 4 + LMS_CURSOR_MAX || sizeof(void *) != 8, page_size);
-STATIC_ASSERT(sizeof(lms_options) == 32, options_size);
+STATIC_ASSERT(sizeof(lms_options) == 48, options_size);
 STATIC_ASSERT(LMS_VERSION_NUMBER == LMS_VERSION_MAJOR * 10000 + LMS_VERSION_MINOR * 100 +
                                        LMS_VERSION_PATCH,
               version_number);

@@ -107,12 +107,31 @@ static void remove_dir(char *d)
     }
 }
 
+/* With LMSTORE_TEST_BACKEND=pg the store of `path` is a PostgreSQL one instead: a schema
+ * named after the path on the server of LMSTORE_TEST_PG_URL (tests/pg/run.sh sets both), so
+ * reopening the same path reopens the same store. */
+static const char *store_url(const char *path)
+{
+    static char url[4096];
+    const char *backend = getenv("LMSTORE_TEST_BACKEND");
+    const char *base = getenv("LMSTORE_TEST_PG_URL");
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    const char *p;
+    if (!backend || strcmp(backend, "pg") != 0) return path;
+    REQUIRE(base != NULL && *base, "LMSTORE_TEST_BACKEND=pg needs LMSTORE_TEST_PG_URL");
+    for (p = path; *p; p++) h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    snprintf(url, sizeof url, "%s%coptions=-csearch_path%%3Dc_%016llx", base,
+             strchr(base, '?') ? '&' : '?', (unsigned long long)h);
+    return url;
+}
+
 static lms_db *open_path(const char *path, uint32_t flags)
 {
     lms_options o;
     lms_db *db = NULL;
     lms_options_init(&o);
     o.flags = flags;
+    path = store_url(path);
     RE(lms_open(STR(path), &o, &db));
     REQUIRE(db != NULL, "lms_open returned a handle");
     return db;

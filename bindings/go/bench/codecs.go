@@ -23,11 +23,18 @@ const (
 	// interface decoding for metadata), then copied into lmstore's types: what a Go developer
 	// storing MessagePack in bbolt or SQLite would typically write.
 	Generic
+	// Lazy is Fast with metadata left undecoded (lmstore.RangeOptions.RawMetadata,
+	// lmstore.MessageDecoder.RawMetadata): Message.RawMetadata keeps the bytes, decoded on
+	// first use. Templates decode as with Fast.
+	Lazy
 )
 
 func (c Codec) String() string {
-	if c == Generic {
+	switch c {
+	case Generic:
 		return "generic"
+	case Lazy:
+		return "lazy"
 	}
 	return "fast"
 }

@@ -83,7 +83,7 @@ func (s *lmsStore) LoadTemplates(ts []lmstore.Template) error {
 }
 
 func (s *lmsStore) GetTemplate(id string, c Codec) (lmstore.Template, error) {
-	if c == Fast {
+	if c != Generic {
 		return s.db.GetTemplate(id)
 	}
 	rec, err := s.db.GetTemplateRaw(id, "", s.buf)
@@ -100,8 +100,8 @@ func (s *lmsStore) AppendBatch(msgs []lmstore.Message) error {
 }
 
 func (s *lmsStore) Latest(session string, n int, c Codec) ([]lmstore.Message, error) {
-	if c == Fast {
-		p, err := s.db.RangeMessages(session, lmstore.RangeOptions{Limit: n, Reverse: true})
+	if c != Generic {
+		p, err := s.db.RangeMessages(session, lmstore.RangeOptions{Limit: n, Reverse: true, RawMetadata: c == Lazy})
 		return p.Messages, err
 	}
 	p, err := s.db.RangeMessagesRaw(session, lmstore.RangeOptions{Limit: n, Reverse: true}, s.buf)
@@ -192,7 +192,7 @@ func (s *boltStore) GetTemplate(id string, c Codec) (lmstore.Template, error) {
 			return errors.New("not found")
 		}
 		// Both codecs copy out: rec is only valid inside the transaction.
-		if c == Fast {
+		if c != Generic {
 			return t.UnmarshalMsgpack(rec)
 		}
 		var err error
@@ -295,11 +295,11 @@ func (s *boltStore) Close() error { return s.db.Close() }
 // chosen codec: the same code for every peer, so only their storage differs.
 func decodeLatest(n int, c Codec, visit func(func(rec []byte) error) error) ([]lmstore.Message, error) {
 	out := make([]lmstore.Message, 0, n)
-	var dec lmstore.MessageDecoder
+	dec := lmstore.MessageDecoder{RawMetadata: c == Lazy}
 	err := visit(func(rec []byte) error {
 		var m lmstore.Message
 		var err error
-		if c == Fast {
+		if c != Generic {
 			err = dec.Decode(rec, &m)
 		} else {
 			m, err = genericMessageOf(rec)

@@ -1,7 +1,7 @@
 'use strict';
 
 const { Packr, Unpackr } = require('msgpackr');
-const { invalidArgument } = require('./errors');
+const { LmstoreError, STATUS, invalidArgument } = require('./errors');
 
 // The library wants plain MessagePack maps with string keys: msgpackr's record extension
 // would be unreadable to it, and `undefined` (an msgpackr extension by default) would be
@@ -19,9 +19,10 @@ const EMPTY_MAP = Buffer.from([0x80]);
 
 function packMap(op, what, value) {
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'object' || Array.isArray(value) || Buffer.isBuffer(value)) {
-    throw invalidArgument(op, `${what} must be a plain object`);
+  if (typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array || value instanceof Date) {
+    throw invalidArgument(op, `${what} must be a plain object, got ${typeName(value)}`);
   }
+  checkPackable(op, what, value);
   return packr.pack(value);
 }
 
@@ -54,7 +55,7 @@ function uuidBytes(op, what, value) {
     return Buffer.from(value.replace(/-/g, ''), 'hex');
   }
   if (value instanceof Uint8Array && value.length === 16) return Buffer.from(value);
-  throw invalidArgument(op, `${what} must be a UUID string or 16 bytes`);
+  throw invalidArgument(op, `${what} must be a UUID string or 16 bytes, got ${typeName(value)}`);
 }
 
 // ---- times ----
@@ -69,6 +70,11 @@ const fromDate = (d) => d.getTime() * 1000;
 /** Now in microseconds (millisecond clock, scaled; the store keeps per-session order itself). */
 const nowMicros = () => Date.now() * 1000;
 
+// Between these a number is a time of 2001-2286 in seconds or milliseconds (Date.now()), or
+// as microseconds a moment in January 1970 that would sort before all history: refused.
+const AMBIGUOUS_LOW = 1e9;
+const AMBIGUOUS_HIGH = 1e14;
+
 /** Accepts µs Numbers, bigint or Dates where a time goes in. */
 function micros(op, what, value) {
   if (value instanceof Date) {
@@ -78,16 +84,51 @@ function micros(op, what, value) {
   }
   if (typeof value === 'bigint') value = Number(value);
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-    throw invalidArgument(op, `${what} must be an integer number of microseconds or a Date`);
+    throw invalidArgument(op, `${what} must be an integer number of microseconds or a Date, got ${typeName(value)}`);
+  }
+  const abs = Math.abs(value);
+  if (abs >= AMBIGUOUS_LOW && abs < AMBIGUOUS_HIGH) {
+    throw invalidArgument(op, `${what} ${value} looks like seconds or milliseconds (Date.now()), but times are microseconds: pass a Date or Date.now() * 1000`);
   }
   return value;
 }
 
 // ---- strings ----
 
+/** How a wrong value is named in an error: `string "10"`, `number 1.5`, `an array`, `null`. */
+function typeName(v) {
+  if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Uint8Array) return 'a Buffer';
+  switch (typeof v) {
+    case 'string': return `string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+    case 'number': return `number ${v}`;
+    case 'bigint': return `bigint ${v}`;
+    case 'boolean': return `boolean ${v}`;
+    case 'function': return 'a function';
+    case 'symbol': return 'a symbol';
+    default: return v instanceof Date ? 'a Date' : 'an object';
+  }
+}
+
+// A lone surrogate cannot be encoded as UTF-8: Buffer.from and msgpackr would silently write
+// U+FFFD instead, so such text is refused.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = typeof String.prototype.isWellFormed === 'function'
+  ? (s) => s.isWellFormed()
+  : (s) => !LONE_SURROGATE.test(s);
+
+function checkText(op, what, s) {
+  if (!wellFormed(s)) {
+    throw new LmstoreError(STATUS.LMS_INVALID_UTF8, `${op}: ${what} contains a lone surrogate, which is not encodable as UTF-8`, { op });
+  }
+  return s;
+}
+
 function requireString(op, what, value) {
-  if (typeof value !== 'string') throw invalidArgument(op, `${what} must be a string`);
-  return value;
+  if (typeof value !== 'string') throw invalidArgument(op, `${what} must be a string, got ${typeName(value)}`);
+  return checkText(op, what, value);
 }
 
 function optionalString(op, what, value) {
@@ -96,8 +137,34 @@ function optionalString(op, what, value) {
 }
 
 function textBuffer(op, what, value) {
-  if (typeof value === 'string') return Buffer.from(value, 'utf8');
-  throw invalidArgument(op, `${what} must be a string`);
+  return Buffer.from(requireString(op, what, value), 'utf8');
+}
+
+/**
+ * Checks a value bound for MessagePack (metadata, template inputs): functions and symbols,
+ * which msgpackr would turn into nil, and strings with lone surrogates are refused.
+ */
+function checkPackable(op, what, v, depth = 0) {
+  switch (typeof v) {
+    case 'string': checkText(op, what, v); return;
+    case 'function': case 'symbol':
+      throw invalidArgument(op, `${what} is ${typeName(v)}, which cannot be stored`);
+    case 'object': {
+      if (v === null || v instanceof Uint8Array || v instanceof Date) return;
+      if (depth > 64) throw invalidArgument(op, `${what} nests deeper than 64 levels`);
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) checkPackable(op, `${what}[${i}]`, v[i], depth + 1);
+        return;
+      }
+      if (v instanceof Map || v instanceof Set) throw invalidArgument(op, `${what} is a ${v.constructor.name}; use a plain object or array`);
+      for (const k of Object.keys(v)) {
+        checkText(op, `${what} key`, k);
+        checkPackable(op, `${what}.${k}`, v[k], depth + 1);
+      }
+      return;
+    }
+    default:
+  }
 }
 
 // ---- records ----
@@ -159,6 +226,8 @@ module.exports = {
   requireString,
   optionalString,
   textBuffer,
+  typeName,
+  checkPackable,
   templateFromRecord,
   messageFromRecord,
   sessionFromRecord,

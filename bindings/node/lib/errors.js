@@ -20,6 +20,13 @@ const STATUS_CODES = Object.freeze({
   // The record or page did not fit the caller's buffer (the *_into reads). The binding grows
   // its buffer and calls again, so this never reaches a user.
   15: 'LMS_BUFFER_TOO_SMALL',
+  // A render input is missing or has the wrong type.
+  16: 'LMS_INPUT',
+  // The template failed to compile or render.
+  17: 'LMS_RENDER',
+  18: 'LMS_NOT_A_STORE',
+  // The operation means nothing for the store's backend (a backup of a PostgreSQL store).
+  19: 'LMS_UNSUPPORTED',
   // Binding-level conditions get negative numbers so they can never collide with a
   // status the library returns.
   [-1]: 'LMS_CLOSED',

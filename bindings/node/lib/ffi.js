@@ -3,31 +3,47 @@
 // Every koffi declaration lives here, so the rest of the package never sees a C type.
 //
 // Conventions chosen for speed and memory safety:
-//  - Out-parameters that the library fills (uint8_t **out, size_t *out_len, lms_page *,
-//    result arrays) are declared `void *` and given a caller-owned Buffer. koffi then passes
-//    the Buffer's own memory, with no marshalling of a struct into a JS object and back.
-//  - Library-allocated memory is only ever read through copyOut() (a memcpy into a fresh
-//    JS-owned Buffer) before the matching lms_*_free; koffi.view() is never used, because an
-//    ArrayBuffer aliasing freed memory is a use-after-free waiting to happen.
-//  - The hot reads (lms_get_template_into, lms_range_messages_into) write into the store's
-//    reusable Buffer, declared `void *` with its capacity, and report through a reusable
-//    out Buffer (size_t length, or struct lms_page_info read by offset): one crossing, no
-//    library allocation, no free, no copy, and no 272-byte cursor array turned into a JS array.
+//  - Every read uses the library's _into form: the record, list or page is written into the
+//    store's reusable Buffer (declared `void *` with its capacity), its length (a size_t) or
+//    struct lms_page_info (length, count, cursor) into a reusable out Buffer read by offset.
+//    One crossing, no library allocation, nothing to free, no copy in JS. One read path.
+//  - Every write goes through lms_write_batch (see lib/writer.js), whose results come back in a
+//    library buffer that is copied out with copyOut() (a memcpy into a fresh JS-owned Buffer)
+//    before lms_bytes_free; koffi.view() is never used, because an ArrayBuffer aliasing freed
+//    memory is a use-after-free waiting to happen.
 //  - Short keys (ids, versions, aliases, session and agent ids) cross as JS strings (koffi
-//    encodes them to UTF-8 on its call heap); unbounded text (content, titles, MessagePack)
-//    crosses as Buffers, since koffi's per-call heap is small (128 KiB for async calls).
+//    encodes them to UTF-8 on its call heap); unbounded text (content, MessagePack) crosses
+//    as Buffers, since koffi's per-call heap is small (128 KiB for async calls).
 
 const fs = require('fs');
 const path = require('path');
 const koffi = require('koffi');
 const { LmstoreError, STATUS } = require('./errors');
 
-const ABI_VERSION = 1;
-const PAGE_SIZE = 8 + 8 + 4 + 4 + 272; // struct lms_page
+// Numbers of include/lmstore.h this package uses. test/header.test.js checks every one, the
+// status table of errors.js and the struct layouts below against the header itself.
+const C = Object.freeze({
+  LMS_ABI_VERSION: 1,
+  LMS_OPEN_READ_ONLY: 1,
+  LMS_OPEN_NO_SYNC: 2,
+  LMS_RANGE_REVERSE: 1,
+  LMS_RANGE_START: 2,
+  LMS_RANGE_END: 4,
+  LMS_UPDATE_CONTENT: 1,
+  LMS_UPDATE_METADATA: 2,
+  LMS_UPDATE_TITLE: 4,
+  LMS_PUT_CREATED: 0,
+  LMS_PUT_UNCHANGED: 1,
+  LMS_PUT_REPLACED: 2,
+  LMS_CURSOR_MAX: 272,
+  LMS_MAX_BATCH_OPS: 65536,
+});
+
+const ABI_VERSION = C.LMS_ABI_VERSION;
+const PAGE_SIZE = 8 + 8 + 4 + 4 + C.LMS_CURSOR_MAX; // struct lms_page
 const CURSOR_OFFSET = 24;
-const APPEND_RESULT_SIZE = 16 + 8 + 4 + 4; // struct lms_append_result
 // struct lms_page_info: size_t len @0, uint32_t count @8, uint32_t cursor_len @12, cursor @16.
-const PAGE_INFO_SIZE = 8 + 4 + 4 + 272;
+const PAGE_INFO_SIZE = 8 + 4 + 4 + C.LMS_CURSOR_MAX;
 const PAGE_INFO_CURSOR = 16;
 
 function candidatePaths() {
@@ -83,6 +99,10 @@ const lms_options = koffi.struct('lms_options', {
   max_map_size: 'uint64_t',
   max_readers: 'uint32_t',
   file_mode: 'uint32_t',
+  // LMS_OPTIONS_VERSION 2: lms_options_init fills the whole struct, so it must be declared whole.
+  render_cache_size: 'uint32_t',
+  pool_size: 'uint32_t',
+  connect_timeout_ms: 'uint32_t',
 });
 
 koffi.struct('lms_stats', {
@@ -121,36 +141,20 @@ const decl = {
 
   open: 'int lms_open(const uint8_t *path, size_t path_len, const lms_options *opts, _Out_ lms_db **out)',
   close: 'void lms_close(lms_db *db)',
-  sync: 'int lms_sync(lms_db *db)',
   stat: 'int lms_stat(lms_db *db, _Out_ lms_stats *out)',
-  backup: 'int lms_backup(lms_db *db, const uint8_t *path, size_t path_len, uint32_t flags)',
 
-  put_template: 'int lms_put_template(lms_db *db, const uint8_t *spec, size_t spec_len, uint32_t flags, void *out_outcome)',
-  get_template: 'int lms_get_template(lms_db *db, const char *id, size_t id_len, const char *version, size_t version_len, void *out, void *out_len)',
   get_template_into: 'int lms_get_template_into(lms_db *db, const char *id, size_t id_len, const char *version, size_t version_len, void *buf, size_t cap, void *out_len)',
-  get_template_by_alias: 'int lms_get_template_by_alias(lms_db *db, const char *id, size_t id_len, const char *alias, size_t alias_len, void *out, void *out_len)',
-  list_templates: 'int lms_list_templates(lms_db *db, const char *prefix, size_t prefix_len, const char *after, size_t after_len, uint32_t limit, void *out, void *out_len)',
-  list_template_versions: 'int lms_list_template_versions(lms_db *db, const char *id, size_t id_len, void *out, void *out_len)',
-  delete_template: 'int lms_delete_template(lms_db *db, const char *id, size_t id_len, const char *version, size_t version_len)',
-  set_template_alias: 'int lms_set_template_alias(lms_db *db, const char *id, size_t id_len, const char *alias, size_t alias_len, const char *version, size_t version_len)',
-  delete_template_alias: 'int lms_delete_template_alias(lms_db *db, const char *id, size_t id_len, const char *alias, size_t alias_len)',
-  list_template_aliases: 'int lms_list_template_aliases(lms_db *db, const char *id, size_t id_len, void *out, void *out_len)',
+  get_template_by_alias_into: 'int lms_get_template_by_alias_into(lms_db *db, const char *id, size_t id_len, const char *alias, size_t alias_len, void *buf, size_t cap, void *out_len)',
+  list_templates_into: 'int lms_list_templates_into(lms_db *db, const char *prefix, size_t prefix_len, const char *after, size_t after_len, uint32_t limit, void *buf, size_t cap, void *out_len)',
+  list_template_versions_into: 'int lms_list_template_versions_into(lms_db *db, const char *id, size_t id_len, void *buf, size_t cap, void *out_len)',
+  list_template_aliases_into: 'int lms_list_template_aliases_into(lms_db *db, const char *id, size_t id_len, void *buf, size_t cap, void *out_len)',
 
-  append_messages_packed: 'int lms_append_messages_packed(lms_db *db, const uint8_t *batch, size_t batch_len, void *results, size_t results_cap)',
-  range_messages: 'int lms_range_messages(lms_db *db, const char *session_id, size_t session_id_len, const lms_range *range, void *out)',
+  write_batch: 'int lms_write_batch(lms_db *db, const uint8_t *ops, size_t ops_len, void *out, void *out_len)',
   range_messages_into: 'int lms_range_messages_into(lms_db *db, const char *session_id, size_t session_id_len, const lms_range *range, void *buf, size_t cap, void *out)',
-  range_agent_messages: 'int lms_range_agent_messages(lms_db *db, const char *agent_id, size_t agent_id_len, const lms_range *range, void *out)',
-  page_free: 'void lms_page_free(void *page)',
-  get_message: 'int lms_get_message(lms_db *db, const uint8_t *id, size_t id_len, void *out, void *out_len)',
-  update_message: 'int lms_update_message(lms_db *db, const uint8_t *id, size_t id_len, const uint8_t *content, size_t content_len, const uint8_t *metadata, size_t metadata_len, uint32_t flags)',
-  delete_message: 'int lms_delete_message(lms_db *db, const uint8_t *id, size_t id_len)',
-  trim_session: 'int lms_trim_session(lms_db *db, const char *session_id, size_t session_id_len, uint64_t keep, void *out_deleted)',
-  trim_session_before: 'int lms_trim_session_before(lms_db *db, const char *session_id, size_t session_id_len, int64_t before_ts, void *out_deleted)',
-  create_session: 'int lms_create_session(lms_db *db, const char *session_id, size_t session_id_len, const uint8_t *title, size_t title_len, const uint8_t *metadata, size_t metadata_len)',
-  get_session: 'int lms_get_session(lms_db *db, const char *session_id, size_t session_id_len, void *out, void *out_len)',
-  update_session: 'int lms_update_session(lms_db *db, const char *session_id, size_t session_id_len, const uint8_t *title, size_t title_len, const uint8_t *metadata, size_t metadata_len, uint32_t flags)',
-  delete_session: 'int lms_delete_session(lms_db *db, const char *session_id, size_t session_id_len, void *out_deleted)',
-  list_sessions: 'int lms_list_sessions(lms_db *db, const uint8_t *cursor, size_t cursor_len, uint32_t limit, void *out)',
+  range_agent_messages_into: 'int lms_range_agent_messages_into(lms_db *db, const char *agent_id, size_t agent_id_len, const lms_range *range, void *buf, size_t cap, void *out)',
+  get_message_into: 'int lms_get_message_into(lms_db *db, const uint8_t *id, size_t id_len, void *buf, size_t cap, void *out_len)',
+  get_session_into: 'int lms_get_session_into(lms_db *db, const char *session_id, size_t session_id_len, void *buf, size_t cap, void *out_len)',
+  list_sessions_into: 'int lms_list_sessions_into(lms_db *db, const uint8_t *cursor, size_t cursor_len, uint32_t limit, void *buf, size_t cap, void *out)',
 
   // memcpy is resolved through liblmstore's own handle (dlsym searches its dependencies),
   // so the copy-out path needs no libc name that differs between glibc and musl.
@@ -184,14 +188,15 @@ function defaultOptions() {
 
 module.exports = {
   koffi,
+  lib,
   native,
   libraryPath,
   lms_options,
   copyOut,
   defaultOptions,
+  C,
   PAGE_SIZE,
   CURSOR_OFFSET,
-  APPEND_RESULT_SIZE,
   PAGE_INFO_SIZE,
   PAGE_INFO_CURSOR,
   ABI_VERSION,

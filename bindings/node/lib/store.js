@@ -1,152 +1,52 @@
 'use strict';
 
-const {
-  native, copyOut, defaultOptions, PAGE_SIZE, CURSOR_OFFSET, APPEND_RESULT_SIZE, PAGE_INFO_SIZE, PAGE_INFO_CURSOR,
-} = require('./ffi');
-const { LmstoreError, STATUS, closedError, invalidArgument } = require('./errors');
+// The public Store methods and open(). Argument checks live in args.js, the C call plumbing
+// in call.js, and the write scheduler that runs every write in writer.js. A write method only
+// checks its arguments and describes its batch operation; writer.js runs it.
+
+const { native, defaultOptions, C } = require('./ffi');
+const { closedError, invalidArgument, STATUS } = require('./errors');
 const codec = require('./codec');
 const { decodeMessages, decodeMessage, decodeTemplate } = require('./decode');
+const {
+  OUT_LEN, RANGE, INFO, lastError, outLen, infoLen, infoCursor, ReadBuffer,
+} = require('./call');
+const { Writer } = require('./writer');
+const {
+  options, cursorBytes, countOf, limitOf, key, packableMessage,
+} = require('./args');
 
 const {
-  pack, unpack, packMap, EMPTY_MAP, uuidBytes, uuidString, micros,
-  requireString, optionalString, textBuffer,
+  pack, unpack, packMap, uuidBytes, uuidString, micros, typeName, checkPackable,
+  requireString, optionalString,
   templateFromRecord, messageFromRecord, sessionFromRecord,
 } = codec;
 
 const byteLength = Buffer.byteLength;
 
-// Out-parameter scratch for synchronous reads. JS runs one synchronous call at a time on
-// this thread, and nothing here is handed to an async call, so sharing them is safe.
-// (Worker threads load their own copy of this module, hence their own scratch.)
-const OUT = Buffer.alloc(16);
-const OUT_PTR = OUT.subarray(0, 8);
-const OUT_LEN = OUT.subarray(8, 16);
-// The size_t at OUT_LEN as two uint32 halves: reading it needs no BigInt.
-const OUT32 = new Uint32Array(OUT.buffer, OUT.byteOffset, 4);
-const PAGE = Buffer.alloc(PAGE_SIZE);
-const RANGE = { start_ts: 0, end_ts: 0, limit: 0, flags: 0, cursor: null, cursor_len: 0 };
-// struct lms_page_info, filled by lms_range_messages_into and read by offset.
-const INFO = Buffer.alloc(PAGE_INFO_SIZE);
-const INFO32 = new Uint32Array(INFO.buffer, INFO.byteOffset, 4);
-const TWO32 = 4294967296;
-
-// Each store reads templates and pages into one reusable Buffer of its own, grown when the
-// library answers LMS_BUFFER_TOO_SMALL (with the size needed; the buffer is untouched). A
-// record or page above READ_KEEP_MAX is read into a Buffer of its own for that one call,
-// so one huge page does not pin its size for the store's lifetime. Nothing returned to the
-// caller aliases these buffers (see lib/decode.js).
-const READ_BUFFER = 64 * 1024;
-const READ_KEEP_MAX = 4 * 1024 * 1024;
-
-const RANGE_REVERSE = 1;
-const RANGE_START = 2;
-const RANGE_END = 4;
-const UPDATE_CONTENT = 1;
-const UPDATE_METADATA = 2;
-const UPDATE_TITLE = 4;
-const PUT_REPLACE = 1;
-const PUT_OUTCOMES = ['created', 'unchanged', 'replaced'];
+const RANGE_REVERSE = C.LMS_RANGE_REVERSE;
+const RANGE_START = C.LMS_RANGE_START;
+const RANGE_END = C.LMS_RANGE_END;
+const UPDATE_CONTENT = C.LMS_UPDATE_CONTENT;
+const UPDATE_METADATA = C.LMS_UPDATE_METADATA;
+const UPDATE_TITLE = C.LMS_UPDATE_TITLE;
+const PUT_OUTCOMES = [];
+PUT_OUTCOMES[C.LMS_PUT_CREATED] = 'created';
+PUT_OUTCOMES[C.LMS_PUT_UNCHANGED] = 'unchanged';
+PUT_OUTCOMES[C.LMS_PUT_REPLACED] = 'replaced';
 const DEFAULT_PAGE = 100;
+const EMPTY_MAP = Buffer.from([0x80]);
+
+const RANGE_OPTIONS = ['start', 'end', 'reverse', 'limit', 'cursor'];
+const ITERATE_OPTIONS = ['start', 'end', 'reverse', 'limit', 'cursor', 'pageSize'];
 
 const slowMessage = (data, len) => messageFromRecord(unpack(data, len));
 const slowMessages = (data, len) => unpack(data, len).map(messageFromRecord);
 const slowTemplate = (data, len) => templateFromRecord(unpack(data, len));
 
-function lastError(op, status) {
-  const message = native.last_error() || native.strerror(status);
-  return new LmstoreError(status, message, { op, osCode: native.last_error_os_code() });
-}
-
-/** Takes the buffer a `uint8_t **out, size_t *out_len` call left in OUT. */
-function takeOut() {
-  const ptr = OUT.readBigUInt64LE(0);
-  const len = Number(OUT.readBigUInt64LE(8));
-  try {
-    return copyOut(ptr, len);
-  } finally {
-    native.bytes_free(ptr, len);
-  }
-}
-
-function takeOutFrom(out) {
-  const ptr = out.readBigUInt64LE(0);
-  const len = Number(out.readBigUInt64LE(8));
-  try {
-    return copyOut(ptr, len);
-  } finally {
-    native.bytes_free(ptr, len);
-  }
-}
-
-/** Takes the page a range/list call left in PAGE: {data, cursor}. */
-function takePage() {
-  const ptr = PAGE.readBigUInt64LE(0);
-  const len = Number(PAGE.readBigUInt64LE(8));
-  const cursorLen = PAGE.readUInt32LE(20);
-  try {
-    return {
-      data: copyOut(ptr, len),
-      cursor: cursorLen === 0 ? null : PAGE.toString('base64url', CURSOR_OFFSET, CURSOR_OFFSET + cursorLen),
-    };
-  } finally {
-    native.page_free(PAGE);
-  }
-}
-
-function cursorBytes(op, cursor) {
-  if (cursor === undefined || cursor === null) return null;
-  if (typeof cursor !== 'string') throw new LmstoreError(STATUS.LMS_BAD_CURSOR, `${op}: a cursor is the string a previous page returned`, { op });
-  const b = Buffer.from(cursor, 'base64url');
-  // An empty decoding would silently restart from the beginning.
-  if (b.length === 0) throw new LmstoreError(STATUS.LMS_BAD_CURSOR, `${op}: malformed cursor ${JSON.stringify(cursor)}`, { op });
-  return b;
-}
-
-function limitOf(op, value, fallback) {
-  if (value === undefined || value === null) return fallback;
-  if (!Number.isInteger(value) || value < 1) throw invalidArgument(op, `limit must be a positive integer, got ${value}`);
-  // Above 2^32 the uint32 would wrap to a small number the library would accept.
-  return Math.min(value, 0xffffffff);
-}
-
-function key(op, what, value) {
-  requireString(op, what, value);
-  return value;
-}
-
-// ---- the async scheduler ----
-// koffi refuses async calls beyond its queue (256 by default) by throwing, so calls above a
-// modest number in flight wait here in order. libuv runs 4 at a time by default anyway; a
-// few more keep its pool busy and let the library group-commit concurrent appends.
-const MAX_IN_FLIGHT = 32;
-let inFlight = 0;
-const waiting = [];
-
-function schedule(start) {
-  if (inFlight < MAX_IN_FLIGHT) {
-    inFlight++;
-    start();
-  } else {
-    waiting.push(start);
-  }
-}
-
-function released() {
-  inFlight--;
-  const next = waiting.shift();
-  if (next) {
-    inFlight++;
-    next();
-  }
-}
-
-// Statuses that depend only on the arguments, never on what is stored: an async call that
-// failed with one of these is re-run synchronously (it fails again at once, writing nothing)
-// to get the library's own message, which is thread-local to the pool thread that failed.
-const INPUT_STATUSES = new Set([
-  STATUS.LMS_INVALID_ARGUMENT, STATUS.LMS_KEY_TOO_LONG, STATUS.LMS_INVALID_UTF8,
-  STATUS.LMS_BAD_MSGPACK, STATUS.LMS_READ_ONLY,
-]);
+const appendResults = (list) => list.map((r) => ({ id: uuidString(r[0]), ts: r[1], duplicate: r[2] }));
+const yes = () => true;
+const count = (n) => n;
 
 /**
  * An open store. Obtain one with `open()`; release it with `close()`.
@@ -154,9 +54,11 @@ const INPUT_STATUSES = new Set([
 class Store {
   constructor(db, path, readOnly) {
     this._db = db;
-    this._buf = Buffer.alloc(READ_BUFFER);
-    this._pending = 0;
-    this._closeWhenIdle = null;
+    this._read = new ReadBuffer();
+    this._writer = new Writer(db);
+    // Bytes per message of the pages read so far, to size the buffer of a page before reading
+    // it (a page that does not fit would be read twice).
+    this._recordSize = 1024;
     this.path = path;
     this.readOnly = readOnly;
   }
@@ -172,70 +74,33 @@ class Store {
   }
 
   /**
-   * Closes the store. Idempotent. Writes already started (pending Promises) still complete;
+   * Closes the store. Idempotent. Writes already issued (pending Promises) still complete;
    * the native handle is released after the last of them. Every later call throws an
    * LmstoreError with code 'LMS_CLOSED'.
    */
   close() {
-    const db = this._db;
-    if (db === null) return;
+    if (this._db === null) return;
     this._db = null;
-    this._buf = null;
-    if (this._pending === 0) native.close(db);
-    else this._closeWhenIdle = db;
+    this._read = null;
+    this._writer.close();
   }
 
-  // ---- write plumbing: every write is described once and run either way ----
+  // ---- the two ways a write runs (both through the store's write queue, in call order) ----
 
   _runSync(op, w) {
-    const db = this._handle(op);
-    const rc = w.fn(db, ...w.args);
-    if (rc !== 0) {
-      if (rc === STATUS.LMS_NOT_FOUND && 'notFound' in w) return w.notFound;
-      throw lastError(op, rc);
-    }
-    return w.done ? w.done() : undefined;
+    this._handle(op);
+    return this._writer.runSync(op, w);
   }
 
   _runAsync(op, prepare) {
-    let db;
     let w;
     try {
-      db = this._handle(op);
+      this._handle(op);
       w = prepare();
     } catch (e) {
       return Promise.reject(e);
     }
-    this._pending++;
-    return new Promise((resolve, reject) => {
-      schedule(() => {
-        const finish = (err, rc) => {
-          try {
-            if (err) return reject(err);
-            if (rc !== 0 && INPUT_STATUSES.has(rc)) rc = w.fn(db, ...w.args);
-            if (rc === 0) return resolve(w.done ? w.done() : undefined);
-            if (rc === STATUS.LMS_NOT_FOUND && 'notFound' in w) return resolve(w.notFound);
-            const detail = INPUT_STATUSES.has(rc) ? null : w.describe && w.describe(rc);
-            reject(detail === null
-              ? lastError(op, rc)
-              : new LmstoreError(rc, `${op}: ${native.strerror(rc)}${detail ? ` (${detail})` : ''}`, { op }));
-          } catch (e) {
-            reject(e);
-          } finally {
-            released();
-            if (--this._pending === 0 && this._closeWhenIdle !== null) {
-              native.close(this._closeWhenIdle);
-              this._closeWhenIdle = null;
-            }
-          }
-        };
-        try {
-          w.fn.async(db, ...w.args, finish);
-        } catch (e) {
-          finish(e);
-        }
-      });
-    });
+    return this._writer.enqueue(op, w);
   }
 
   // ---- environment ----
@@ -262,125 +127,111 @@ class Store {
     };
   }
 
-  _flush() {
-    return { fn: native.sync, args: [] };
-  }
-
   /** Flushes committed writes to disk (only needed with `noSync`). */
   flush() {
-    return this._runAsync('flush', () => this._flush());
+    return this._runAsync('flush', () => ({ op: 'sync' }));
   }
 
   flushSync() {
-    return this._runSync('flushSync', this._flush());
+    return this._runSync('flushSync', { op: 'sync' });
   }
 
-  _backup(op, path, options) {
-    const p = Buffer.from(requireString(op, 'path', path));
-    return { fn: native.backup, args: [p, p.length, options && options.compact ? 1 : 0] };
+  _backup(op, path, opts) {
+    requireString(op, 'path', path);
+    const o = options(op, opts, ['compact']);
+    return { op: 'backup', args: [path, !!o.compact] };
   }
 
   /** Writes a consistent copy into an empty (or new) directory while work goes on. */
-  backup(path, options) {
-    return this._runAsync('backup', () => this._backup('backup', path, options));
+  backup(path, opts) {
+    return this._runAsync('backup', () => this._backup('backup', path, opts));
   }
 
-  backupSync(path, options) {
-    return this._runSync('backupSync', this._backup('backupSync', path, options));
+  backupSync(path, opts) {
+    return this._runSync('backupSync', this._backup('backupSync', path, opts));
   }
 
   // ---- templates: reads ----
 
   /**
-   * The latest version of template `id`, or the one `{version}` or `{alias}` names;
-   * `undefined` when the id, version or alias does not exist.
+   * The latest version of template `id`, the version `version` names (a string, or
+   * `{version}`), or the one `{alias}` points at; `undefined` when the id, version or alias
+   * does not exist.
    */
-  getTemplate(id, options) {
-    const db = this._handle('getTemplate');
-    if (typeof id !== 'string') throw invalidArgument('getTemplate', 'id must be a string');
-    let fn = native.get_template;
+  getTemplate(id, version) {
+    const op = 'getTemplate';
+    const db = this._handle(op);
+    requireString(op, 'id', id);
     let sel = null;
-    if (options !== undefined && options !== null) {
-      const { version, alias } = options;
-      if (version !== undefined && alias !== undefined) {
-        throw invalidArgument('getTemplate', 'give a version or an alias, not both');
-      }
-      if (version !== undefined) sel = version;
-      else if (alias !== undefined) {
-        sel = alias;
-        fn = native.get_template_by_alias;
-      }
-      if (sel !== null && (typeof sel !== 'string' || sel === '')) {
-        throw invalidArgument('getTemplate', 'version and alias must be non-empty strings');
+    let byAlias = false;
+    if (typeof version === 'string') sel = version;
+    else if (version !== undefined && version !== null) {
+      const o = options(op, version, ['version', 'alias']);
+      if (o.version !== undefined && o.alias !== undefined) throw invalidArgument(op, 'give a version or an alias, not both');
+      if (o.version !== undefined) sel = requireString(op, 'version', o.version);
+      else if (o.alias !== undefined) {
+        sel = requireString(op, 'alias', o.alias);
+        byAlias = true;
       }
     }
+    if (sel === '') throw invalidArgument(op, `${byAlias ? 'alias' : 'version'} must not be empty`);
     const idLen = byteLength(id);
     const selLen = sel === null ? 0 : byteLength(sel);
-    if (fn === native.get_template_by_alias) {
-      const rc = fn(db, id, idLen, sel, selLen, OUT_PTR, OUT_LEN);
+    if (byAlias) {
+      const rc = this._read.read(native.get_template_by_alias_into, db, [id, idLen, sel, selLen]);
       if (rc !== 0) {
         if (rc === STATUS.LMS_NOT_FOUND) return undefined;
-        throw lastError('getTemplate', rc);
+        throw lastError(op, rc);
       }
-      const data = takeOut();
-      return decodeTemplate(data, data.length, slowTemplate);
+      return decodeTemplate(this._read.last, outLen(), slowTemplate);
     }
     // Latest or exact version: one crossing into the store's buffer.
-    let buf = this._buf;
+    let buf = this._read.buf;
     let rc = native.get_template_into(db, id, idLen, sel, selLen, buf, buf.length, OUT_LEN);
     while (rc === STATUS.LMS_BUFFER_TOO_SMALL) {
       // The record may have been replaced by a larger one in between: hence a loop.
-      buf = this._readBuffer(OUT32[2] + OUT32[3] * TWO32);
+      buf = this._read.atLeast(outLen());
       rc = native.get_template_into(db, id, idLen, sel, selLen, buf, buf.length, OUT_LEN);
     }
     if (rc !== 0) {
       if (rc === STATUS.LMS_NOT_FOUND) return undefined;
-      throw lastError('getTemplate', rc);
+      throw lastError(op, rc);
     }
-    return decodeTemplate(buf, OUT32[2] + OUT32[3] * TWO32, slowTemplate);
-  }
-
-  /**
-   * A buffer of at least `needed` bytes for an _into read: the store's own, grown (by
-   * doubling) up to READ_KEEP_MAX, or above that a one-off Buffer for this call only.
-   */
-  _readBuffer(needed) {
-    if (needed > READ_KEEP_MAX) return Buffer.allocUnsafeSlow(needed);
-    let size = this._buf.length;
-    while (size < needed) size *= 2;
-    if (size > this._buf.length) this._buf = Buffer.allocUnsafeSlow(Math.min(size, READ_KEEP_MAX));
-    return this._buf;
+    return decodeTemplate(buf, outLen(), slowTemplate);
   }
 
   /**
    * One page of template ids in byte order: `{ids, cursor}`; pass `cursor` as `after` for the
    * next page (it is null on the last page).
    */
-  listTemplates(options) {
+  listTemplates(opts) {
     const op = 'listTemplates';
     const db = this._handle(op);
-    const o = options || {};
+    const o = options(op, opts, ['prefix', 'after', 'limit']);
     const prefix = optionalString(op, 'prefix', o.prefix);
     const after = optionalString(op, 'after', o.after);
     const limit = limitOf(op, o.limit, DEFAULT_PAGE);
-    const rc = native.list_templates(
-      db, prefix === undefined ? null : prefix, prefix === undefined ? 0 : byteLength(prefix),
-      after === undefined ? null : after, after === undefined ? 0 : byteLength(after),
-      limit, OUT_PTR, OUT_LEN,
-    );
+    const rc = this._read.read(native.list_templates_into, db, [
+      prefix === undefined ? null : prefix, prefix === undefined ? 0 : byteLength(prefix),
+      after === undefined ? null : after, after === undefined ? 0 : byteLength(after), limit,
+    ]);
     if (rc !== 0) throw lastError(op, rc);
-    const ids = unpack(takeOut());
+    const ids = unpack(this._read.last, outLen());
     return { ids, cursor: ids.length === limit ? ids[ids.length - 1] : null };
   }
 
-  /** Every template id (optionally under `prefix`), paging underneath. */
-  *iterateTemplateIds(options) {
-    const o = options || {};
+  /** Template ids (optionally under `prefix`), at most `limit` of them, paging underneath. */
+  *iterateTemplateIds(opts) {
+    const op = 'iterateTemplateIds';
+    this._handle(op);
+    const o = options(op, opts, ['prefix', 'after', 'limit', 'pageSize']);
     let after = o.after;
-    const pageSize = limitOf('iterateTemplateIds', o.pageSize, 1000);
-    for (;;) {
-      const { ids, cursor } = this.listTemplates({ prefix: o.prefix, after, limit: pageSize });
+    const pageSize = countOf(op, 'pageSize', o.pageSize, 1000);
+    let remaining = countOf(op, 'limit', o.limit, Infinity);
+    while (remaining > 0) {
+      const { ids, cursor } = this.listTemplates({ prefix: o.prefix, after, limit: Math.min(pageSize, remaining) });
       yield* ids;
+      remaining -= ids.length;
       if (cursor === null) return;
       after = cursor;
     }
@@ -391,12 +242,12 @@ class Store {
     const op = 'listTemplateVersions';
     const db = this._handle(op);
     key(op, 'id', id);
-    const rc = native.list_template_versions(db, id, byteLength(id), OUT_PTR, OUT_LEN);
+    const rc = this._read.read(native.list_template_versions_into, db, [id, byteLength(id)]);
     if (rc !== 0) {
       if (rc === STATUS.LMS_NOT_FOUND) return [];
       throw lastError(op, rc);
     }
-    return unpack(takeOut()).map((v) => ({ version: v.version, createdAt: v.created_at }));
+    return unpack(this._read.last, outLen()).map((v) => ({ version: v.version, createdAt: v.created_at }));
   }
 
   /** The aliases of `id` as `{alias: version}`; `{}` for an unknown id. */
@@ -404,72 +255,63 @@ class Store {
     const op = 'listTemplateAliases';
     const db = this._handle(op);
     key(op, 'id', id);
-    const rc = native.list_template_aliases(db, id, byteLength(id), OUT_PTR, OUT_LEN);
+    const rc = this._read.read(native.list_template_aliases_into, db, [id, byteLength(id)]);
     if (rc !== 0) {
       if (rc === STATUS.LMS_NOT_FOUND) return {};
       throw lastError(op, rc);
     }
-    return unpack(takeOut());
+    return unpack(this._read.last, outLen());
   }
 
   // ---- templates: writes ----
 
-  _putTemplate(op, spec, options) {
-    if (!spec || typeof spec !== 'object') throw invalidArgument(op, 'the template spec must be an object');
+  _putTemplate(op, spec, opts) {
+    if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw invalidArgument(op, `the template spec must be an object, got ${typeName(spec)}`);
+    const o = options(op, opts, ['replace']);
     // A record read back with getTemplate() can be put again: createdAt is the store's.
     // Other unknown fields go through so the library names them in its error.
     const { createdAt, ...rest } = spec;
-    const body = pack(rest);
-    const out = Buffer.alloc(4);
+    checkPackable(op, 'the template spec', rest);
     return {
-      fn: native.put_template,
-      args: [body, body.length, options && options.replace ? PUT_REPLACE : 0, out],
-      done: () => PUT_OUTCOMES[out.readUInt32LE(0)],
-      describe: (rc) => rc === STATUS.LMS_CONFLICT
-        ? `template ${JSON.stringify(spec.id)} version ${JSON.stringify(spec.version || '0.1.0')} exists with other content; pass {replace: true} to replace it`
-        : '',
+      op: 'put_template',
+      args: [pack(rest), !!o.replace],
+      done: (v) => PUT_OUTCOMES[v],
+      hint: (rc) => (rc === STATUS.LMS_CONFLICT ? 'pass {replace: true} to replace it' : ''),
     };
   }
 
   /** Stores one template version; resolves to 'created', 'unchanged' or 'replaced'. */
-  putTemplate(spec, options) {
-    return this._runAsync('putTemplate', () => this._putTemplate('putTemplate', spec, options));
+  putTemplate(spec, opts) {
+    return this._runAsync('putTemplate', () => this._putTemplate('putTemplate', spec, opts));
   }
 
-  putTemplateSync(spec, options) {
-    return this._runSync('putTemplateSync', this._putTemplate('putTemplateSync', spec, options));
+  putTemplateSync(spec, opts) {
+    return this._runSync('putTemplateSync', this._putTemplate('putTemplateSync', spec, opts));
   }
 
-  _deleteTemplate(op, id, options) {
+  _deleteTemplate(op, id, version) {
     key(op, 'id', id);
-    const version = optionalString(op, 'version', options && options.version);
-    if (version === '') throw invalidArgument(op, 'version must be a non-empty string');
-    return {
-      fn: native.delete_template,
-      args: [id, byteLength(id), version === undefined ? null : version, version === undefined ? 0 : byteLength(version)],
-      done: () => true,
-      notFound: false,
-    };
+    let v = version;
+    if (v !== undefined && v !== null && typeof v !== 'string') v = options(op, v, ['version']).version;
+    v = optionalString(op, 'version', v);
+    if (v === '') throw invalidArgument(op, 'version must not be empty');
+    return { op: 'delete_template', args: [id, v === undefined ? null : v], done: yes, notFound: false };
   }
 
-  /** Deletes one version (`{version}`) or the whole id; resolves to false if absent. */
-  deleteTemplate(id, options) {
-    return this._runAsync('deleteTemplate', () => this._deleteTemplate('deleteTemplate', id, options));
+  /** Deletes one version (a string or `{version}`) or the whole id; resolves to false if absent. */
+  deleteTemplate(id, version) {
+    return this._runAsync('deleteTemplate', () => this._deleteTemplate('deleteTemplate', id, version));
   }
 
-  deleteTemplateSync(id, options) {
-    return this._runSync('deleteTemplateSync', this._deleteTemplate('deleteTemplateSync', id, options));
+  deleteTemplateSync(id, version) {
+    return this._runSync('deleteTemplateSync', this._deleteTemplate('deleteTemplateSync', id, version));
   }
 
   _setTemplateAlias(op, id, alias, version) {
     key(op, 'id', id);
     key(op, 'alias', alias);
     key(op, 'version', version);
-    return {
-      fn: native.set_template_alias,
-      args: [id, byteLength(id), alias, byteLength(alias), version, byteLength(version)],
-      describe: () => `template ${JSON.stringify(id)} has no version ${JSON.stringify(version)}`,
-    };
+    return { op: 'set_template_alias', args: [id, alias, version] };
   }
 
   /** Points `alias` of `id` at an existing `version` (creating or moving it). */
@@ -484,12 +326,7 @@ class Store {
   _deleteTemplateAlias(op, id, alias) {
     key(op, 'id', id);
     key(op, 'alias', alias);
-    return {
-      fn: native.delete_template_alias,
-      args: [id, byteLength(id), alias, byteLength(alias)],
-      done: () => true,
-      notFound: false,
-    };
+    return { op: 'delete_template_alias', args: [id, alias], done: yes, notFound: false };
   }
 
   /** Removes an alias; resolves to false if it did not exist. */
@@ -504,28 +341,10 @@ class Store {
   // ---- messages: writes ----
 
   _append(op, messages) {
-    if (!Array.isArray(messages)) throw invalidArgument(op, 'messages must be an array');
+    if (!Array.isArray(messages)) throw invalidArgument(op, `messages must be an array, got ${typeName(messages)}`);
     const batch = new Array(messages.length);
     for (let i = 0; i < messages.length; i++) batch[i] = packableMessage(op, messages[i], i);
-    const body = pack(batch);
-    const n = messages.length;
-    const results = Buffer.alloc(Math.max(1, n) * APPEND_RESULT_SIZE);
-    return {
-      fn: native.append_messages_packed,
-      args: [body, body.length, results, n],
-      done: () => {
-        const out = new Array(n);
-        for (let i = 0; i < n; i++) {
-          const off = i * APPEND_RESULT_SIZE;
-          out[i] = {
-            id: uuidString(results, off),
-            ts: Number(results.readBigInt64LE(off + 16)),
-            duplicate: results.readUInt32LE(off + 24) === 1,
-          };
-        }
-        return out;
-      },
-    };
+    return { op: 'append', args: [pack(batch)], done: appendResults };
   }
 
   /**
@@ -551,24 +370,21 @@ class Store {
 
   _updateMessage(op, id, changes) {
     const idb = uuidBytes(op, 'id', id);
-    if (!changes || typeof changes !== 'object') throw invalidArgument(op, 'changes must be an object {content?, metadata?}');
+    if (!changes || typeof changes !== 'object') throw invalidArgument(op, `changes must be an object {content?, metadata?}, got ${typeName(changes)}`);
+    const c = options(op, changes, ['content', 'metadata']);
     let flags = 0;
     let content = null;
     let metadata = null;
-    if (changes.content !== undefined) {
-      content = textBuffer(op, 'content', changes.content);
+    if (c.content !== undefined) {
+      content = requireString(op, 'content', c.content);
       flags |= UPDATE_CONTENT;
     }
-    if (changes.metadata !== undefined) {
-      metadata = packMap(op, 'metadata', changes.metadata) || EMPTY_MAP;
+    if (c.metadata !== undefined) {
+      metadata = packMap(op, 'metadata', c.metadata) || EMPTY_MAP;
       flags |= UPDATE_METADATA;
     }
     if (flags === 0) throw invalidArgument(op, 'nothing to update: give content and/or metadata');
-    return {
-      fn: native.update_message,
-      args: [idb, 16, content, content ? content.length : 0, metadata, metadata ? metadata.length : 0, flags],
-      describe: () => `no message ${uuidString(idb)}`,
-    };
+    return { op: 'update_message', args: [idb, content, metadata, flags] };
   }
 
   /** Replaces a message's content and/or metadata in place; rejects with LMS_NOT_FOUND. */
@@ -581,8 +397,7 @@ class Store {
   }
 
   _deleteMessage(op, id) {
-    const idb = uuidBytes(op, 'id', id);
-    return { fn: native.delete_message, args: [idb, 16], done: () => true, notFound: false };
+    return { op: 'delete_message', args: [uuidBytes(op, 'id', id)], done: yes, notFound: false };
   }
 
   /** Deletes one message; resolves to false if it did not exist. */
@@ -596,21 +411,13 @@ class Store {
 
   _trim(op, sessionId, keep, before) {
     key(op, 'sessionId', sessionId);
-    const out = Buffer.alloc(8);
     if (before) {
-      const ts = micros(op, 'before', keep);
-      return {
-        fn: native.trim_session_before,
-        args: [sessionId, byteLength(sessionId), ts, out],
-        done: () => Number(out.readBigUInt64LE(0)),
-      };
+      // msgpackr writes integers beyond 32 bits as floats unless they are bigints.
+      return { op: 'trim_session_before', args: [sessionId, BigInt(micros(op, 'before', keep))], done: count };
     }
-    if (!Number.isSafeInteger(keep) || keep < 0) throw invalidArgument(op, 'keep must be a non-negative integer');
-    return {
-      fn: native.trim_session,
-      args: [sessionId, byteLength(sessionId), keep, out],
-      done: () => Number(out.readBigUInt64LE(0)),
-    };
+    if (typeof keep !== 'number') throw invalidArgument(op, `keep must be a number, got ${typeName(keep)}`);
+    if (!Number.isSafeInteger(keep) || keep < 0) throw invalidArgument(op, `keep must be a non-negative integer, got ${keep}`);
+    return { op: 'trim_session', args: [sessionId, BigInt(keep)], done: count };
   }
 
   /** Keeps only the newest `keep` messages of a session; resolves to how many were deleted. */
@@ -638,18 +445,16 @@ class Store {
     const op = 'getMessage';
     const db = this._handle(op);
     const idb = uuidBytes(op, 'id', id);
-    const rc = native.get_message(db, idb, 16, OUT_PTR, OUT_LEN);
+    const rc = this._read.read(native.get_message_into, db, [idb, 16]);
     if (rc !== 0) {
       if (rc === STATUS.LMS_NOT_FOUND) return undefined;
       throw lastError(op, rc);
     }
-    const data = takeOut();
-    return decodeMessage(data, data.length, slowMessage);
+    return decodeMessage(this._read.last, outLen(), slowMessage);
   }
 
-  /** Checks `options` of a range read and fills RANGE (clear RANGE.cursor after the call). */
-  _rangeArgs(op, options) {
-    const o = options || {};
+  /** Checks `o` (the options of a range read) and fills RANGE (clear RANGE.cursor after the call). */
+  _rangeArgs(op, o) {
     let flags = o.reverse ? RANGE_REVERSE : 0;
     let start = 0;
     let end = 0;
@@ -670,64 +475,74 @@ class Store {
     RANGE.cursor_len = cursor === null ? 0 : cursor.length;
   }
 
-  _range(op, fn, name, value, options) {
-    const db = this._handle(op);
-    key(op, name, value);
-    this._rangeArgs(op, options);
-    const rc = fn(db, value, byteLength(value), RANGE, PAGE);
-    RANGE.cursor = null;
-    if (rc !== 0) throw lastError(op, rc);
-    const page = takePage();
-    return { messages: decodeMessages(page.data, page.data.length, slowMessages), cursor: page.cursor };
-  }
-
   /**
    * One page of a session's messages, oldest first (or newest first with `reverse`), and the
    * cursor of the next page (null on the last). "The latest 50" is `{reverse: true, limit: 50}`.
    */
-  rangeMessages(sessionId, options) {
-    const op = 'rangeMessages';
+  rangeMessages(sessionId, opts) {
+    return this._page('rangeMessages', native.range_messages_into, 'sessionId', sessionId, opts);
+  }
+
+  /** Like rangeMessages() over one agent's messages across all sessions. */
+  rangeAgentMessages(agentId, opts) {
+    return this._page('rangeAgentMessages', native.range_agent_messages_into, 'agentId', agentId, opts);
+  }
+
+  _page(op, fn, what, name, opts) {
     const db = this._handle(op);
-    key(op, 'sessionId', sessionId);
-    this._rangeArgs(op, options);
-    const sidLen = byteLength(sessionId);
-    // One crossing: the page goes into the store's buffer, its length, count and cursor into INFO.
-    let buf = this._buf;
+    key(op, what, name);
+    this._rangeArgs(op, options(op, opts, RANGE_OPTIONS));
+    const nameLen = byteLength(name);
+    // The buffer is sized from the bytes per message seen so far, so that a large page is read
+    // in one pass: a page that does not fit would run the range again. Above the size the
+    // store keeps, a buffer of its own is made for this one page, generously (at least 4 KiB
+    // a message): only the pages of it the library writes become resident.
+    const expected = Math.ceil(RANGE.limit * this._recordSize * 1.25);
+    let buf = this._read.buf;
+    if (expected > buf.length) {
+      buf = expected <= this._read.keepMax
+        ? this._read.atLeast(expected)
+        : Buffer.allocUnsafeSlow(RANGE.limit * Math.max(2 * this._recordSize, 4096));
+    }
     let rc;
     try {
-      rc = native.range_messages_into(db, sessionId, sidLen, RANGE, buf, buf.length, INFO);
+      rc = fn(db, name, nameLen, RANGE, buf, buf.length, INFO);
       while (rc === STATUS.LMS_BUFFER_TOO_SMALL) {
-        buf = this._readBuffer(INFO32[0] + INFO32[1] * TWO32);
-        rc = native.range_messages_into(db, sessionId, sidLen, RANGE, buf, buf.length, INFO);
+        // Larger records than the pages so far: learn from it (a second pass, kept rare).
+        this._learn(infoLen(), RANGE.limit);
+        buf = this._read.atLeast(infoLen());
+        rc = fn(db, name, nameLen, RANGE, buf, buf.length, INFO);
       }
     } finally {
       RANGE.cursor = null;
     }
     if (rc !== 0) throw lastError(op, rc);
-    const cursorLen = INFO32[3];
-    const cursor = cursorLen === 0 ? null : INFO.toString('base64url', PAGE_INFO_CURSOR, PAGE_INFO_CURSOR + cursorLen);
-    return { messages: decodeMessages(buf, INFO32[0] + INFO32[1] * TWO32, slowMessages), cursor };
+    const len = infoLen();
+    const messages = decodeMessages(buf, len, slowMessages);
+    this._learn(len, messages.length);
+    return { messages, cursor: infoCursor() };
   }
 
-  /** Like rangeMessages() over one agent's messages across all sessions. */
-  rangeAgentMessages(agentId, options) {
-    return this._range('rangeAgentMessages', native.range_agent_messages, 'agentId', agentId, options);
+  /** Keeps the estimate of bytes per message of this store's pages (the largest seen lately). */
+  _learn(bytes, n) {
+    if (n > 0) this._recordSize = Math.max(Math.ceil(bytes / n), (this._recordSize * 7) >> 3, 64);
   }
 
-  /** Every message of a session in the range, fetched `pageSize` at a time. */
-  *iterateMessages(sessionId, options) {
-    yield* this._iterate((o) => this.rangeMessages(sessionId, o), options);
+  /** A session's messages in the range, at most `limit`, fetched `pageSize` at a time. */
+  *iterateMessages(sessionId, opts) {
+    yield* this._iterate('iterateMessages', (o) => this.rangeMessages(sessionId, o), opts);
   }
 
-  /** Every message of an agent in the range, fetched `pageSize` at a time. */
-  *iterateAgentMessages(agentId, options) {
-    yield* this._iterate((o) => this.rangeAgentMessages(agentId, o), options);
+  /** An agent's messages in the range, at most `limit`, fetched `pageSize` at a time. */
+  *iterateAgentMessages(agentId, opts) {
+    yield* this._iterate('iterateAgentMessages', (o) => this.rangeAgentMessages(agentId, o), opts);
   }
 
-  *_iterate(range, options) {
-    const o = { ...(options || {}) };
-    const pageSize = limitOf('iterate', o.pageSize, DEFAULT_PAGE);
-    let remaining = o.limit === undefined ? Infinity : limitOf('iterate', o.limit, 0);
+  *_iterate(op, range, opts) {
+    this._handle(op);
+    const o = { ...options(op, opts, ITERATE_OPTIONS) };
+    const pageSize = countOf(op, 'pageSize', o.pageSize, DEFAULT_PAGE);
+    let remaining = countOf(op, 'limit', o.limit, Infinity);
     delete o.pageSize;
     while (remaining > 0) {
       o.limit = Math.min(pageSize, remaining);
@@ -741,25 +556,20 @@ class Store {
 
   // ---- sessions ----
 
-  _createSession(op, sessionId, options) {
+  _createSession(op, sessionId, opts) {
     key(op, 'sessionId', sessionId);
-    const o = options || {};
-    const title = o.title === undefined || o.title === null ? null : textBuffer(op, 'title', o.title);
-    const metadata = packMap(op, 'metadata', o.metadata);
-    return {
-      fn: native.create_session,
-      args: [sessionId, byteLength(sessionId), title, title ? title.length : 0, metadata, metadata ? metadata.length : 0],
-      describe: () => `session ${JSON.stringify(sessionId)} exists`,
-    };
+    const o = options(op, opts, ['title', 'metadata']);
+    const title = o.title === undefined || o.title === null ? null : requireString(op, 'title', o.title);
+    return { op: 'create_session', args: [sessionId, title, packMap(op, 'metadata', o.metadata)] };
   }
 
   /** Creates a session explicitly; rejects with LMS_CONFLICT if it exists. */
-  createSession(sessionId, options) {
-    return this._runAsync('createSession', () => this._createSession('createSession', sessionId, options));
+  createSession(sessionId, opts) {
+    return this._runAsync('createSession', () => this._createSession('createSession', sessionId, opts));
   }
 
-  createSessionSync(sessionId, options) {
-    return this._runSync('createSessionSync', this._createSession('createSessionSync', sessionId, options));
+  createSessionSync(sessionId, opts) {
+    return this._runSync('createSessionSync', this._createSession('createSessionSync', sessionId, opts));
   }
 
   /** A session, or `undefined`. */
@@ -767,34 +577,31 @@ class Store {
     const op = 'getSession';
     const db = this._handle(op);
     key(op, 'sessionId', sessionId);
-    const rc = native.get_session(db, sessionId, byteLength(sessionId), OUT_PTR, OUT_LEN);
+    const rc = this._read.read(native.get_session_into, db, [sessionId, byteLength(sessionId)]);
     if (rc !== 0) {
       if (rc === STATUS.LMS_NOT_FOUND) return undefined;
       throw lastError(op, rc);
     }
-    return sessionFromRecord(unpack(takeOut()));
+    return sessionFromRecord(unpack(this._read.last, outLen()));
   }
 
   _updateSession(op, sessionId, changes) {
     key(op, 'sessionId', sessionId);
-    if (!changes || typeof changes !== 'object') throw invalidArgument(op, 'changes must be an object {title?, metadata?}');
+    if (!changes || typeof changes !== 'object') throw invalidArgument(op, `changes must be an object {title?, metadata?}, got ${typeName(changes)}`);
+    const c = options(op, changes, ['title', 'metadata']);
     let flags = 0;
     let title = null;
     let metadata = null;
-    if (changes.title !== undefined) {
+    if (c.title !== undefined) {
       flags |= UPDATE_TITLE;
-      title = changes.title === null ? null : textBuffer(op, 'title', changes.title);
+      title = c.title === null ? null : requireString(op, 'title', c.title);
     }
-    if (changes.metadata !== undefined) {
+    if (c.metadata !== undefined) {
       flags |= UPDATE_METADATA;
-      metadata = packMap(op, 'metadata', changes.metadata) || EMPTY_MAP;
+      metadata = packMap(op, 'metadata', c.metadata) || EMPTY_MAP;
     }
     if (flags === 0) throw invalidArgument(op, 'nothing to update: give title and/or metadata');
-    return {
-      fn: native.update_session,
-      args: [sessionId, byteLength(sessionId), title, title ? title.length : 0, metadata, metadata ? metadata.length : 0, flags],
-      describe: () => `no session ${JSON.stringify(sessionId)}`,
-    };
+    return { op: 'update_session', args: [sessionId, title, metadata, flags] };
   }
 
   /** Replaces a session's title (null clears it) and/or metadata; rejects with LMS_NOT_FOUND. */
@@ -808,13 +615,7 @@ class Store {
 
   _deleteSession(op, sessionId) {
     key(op, 'sessionId', sessionId);
-    const out = Buffer.alloc(8);
-    return {
-      fn: native.delete_session,
-      args: [sessionId, byteLength(sessionId), out],
-      done: () => true,
-      notFound: false,
-    };
+    return { op: 'delete_session', args: [sessionId], done: yes, notFound: false };
   }
 
   /** Deletes a session and all its messages; resolves to false if it did not exist. */
@@ -827,26 +628,35 @@ class Store {
   }
 
   /** One page of sessions, most recent activity first: `{sessions, cursor}`. */
-  listSessions(options) {
+  listSessions(opts) {
     const op = 'listSessions';
     const db = this._handle(op);
-    const o = options || {};
+    const o = options(op, opts, ['cursor', 'limit']);
     const cursor = cursorBytes(op, o.cursor);
     const limit = limitOf(op, o.limit, DEFAULT_PAGE);
-    const rc = native.list_sessions(db, cursor, cursor === null ? 0 : cursor.length, limit, PAGE);
+    const cursorLen = cursor === null ? 0 : cursor.length;
+    let buf = this._read.buf;
+    let rc = native.list_sessions_into(db, cursor, cursorLen, limit, buf, buf.length, INFO);
+    while (rc === STATUS.LMS_BUFFER_TOO_SMALL) {
+      buf = this._read.atLeast(infoLen());
+      rc = native.list_sessions_into(db, cursor, cursorLen, limit, buf, buf.length, INFO);
+    }
     if (rc !== 0) throw lastError(op, rc);
-    const page = takePage();
-    return { sessions: unpack(page.data).map(sessionFromRecord), cursor: page.cursor };
+    return { sessions: unpack(buf, infoLen()).map(sessionFromRecord), cursor: infoCursor() };
   }
 
-  /** Every session, most recent activity first, fetched `pageSize` at a time. */
-  *iterateSessions(options) {
-    const o = options || {};
-    const pageSize = limitOf('iterateSessions', o.pageSize, DEFAULT_PAGE);
+  /** Sessions, most recent activity first, at most `limit`, fetched `pageSize` at a time. */
+  *iterateSessions(opts) {
+    const op = 'iterateSessions';
+    this._handle(op);
+    const o = options(op, opts, ['cursor', 'limit', 'pageSize']);
+    const pageSize = countOf(op, 'pageSize', o.pageSize, DEFAULT_PAGE);
+    let remaining = countOf(op, 'limit', o.limit, Infinity);
     let cursor = o.cursor;
-    for (;;) {
-      const page = this.listSessions({ cursor, limit: pageSize });
+    while (remaining > 0) {
+      const page = this.listSessions({ cursor, limit: Math.min(pageSize, remaining) });
       yield* page.sessions;
+      remaining -= page.sessions.length;
       if (page.cursor === null) return;
       cursor = page.cursor;
     }
@@ -859,53 +669,32 @@ if (typeof Symbol.dispose === 'symbol') {
   };
 }
 
-function packableMessage(op, m, i) {
-  const at = (f) => `messages[${i}].${f}`;
-  if (!m || typeof m !== 'object') throw invalidArgument(op, `messages[${i}] must be an object`);
-  const o = {
-    session_id: requireString(op, at('sessionId'), m.sessionId),
-    role: requireString(op, at('role'), m.role),
-    content: m.content === undefined ? '' : requireString(op, at('content'), m.content),
-  };
-  if (m.id !== undefined && m.id !== null) o.id = uuidBytes(op, at('id'), m.id);
-  // msgpackr writes integers beyond 32 bits as floats unless they are bigints, and the
-  // library wants an integer.
-  if (m.ts !== undefined && m.ts !== null) o.ts = BigInt(micros(op, at('ts'), m.ts));
-  if (m.agentId !== undefined && m.agentId !== null) o.agent_id = requireString(op, at('agentId'), m.agentId);
-  if (m.inReplyTo !== undefined && m.inReplyTo !== null) o.in_reply_to = uuidBytes(op, at('inReplyTo'), m.inReplyTo);
-  if (m.metadata !== undefined && m.metadata !== null) {
-    const md = m.metadata;
-    if (typeof md !== 'object' || Array.isArray(md) || md instanceof Uint8Array) {
-      throw invalidArgument(op, `${at('metadata')} must be a plain object`);
-    }
-    o.metadata = md;
-  }
-  return o;
-}
+const OPEN_OPTIONS = ['mapSize', 'maxMapSize', 'maxReaders', 'readOnly', 'noSync', 'fileMode'];
 
 /**
  * Opens (creating if needed) the store in directory `path`.
  * @param {string} path
- * @param {object} [options] {mapSize, maxMapSize, maxReaders, readOnly, noSync, fileMode}
+ * @param {object} [opts] {mapSize, maxMapSize, maxReaders, readOnly, noSync, fileMode}
  */
-function open(path, options) {
+function open(path, opts) {
   const op = 'open';
   requireString(op, 'path', path);
-  const o = options || {};
-  const opts = defaultOptions();
+  const o = options(op, opts, OPEN_OPTIONS);
+  const native_ = defaultOptions();
   const num = (name, v) => {
     if (v === undefined || v === null) return undefined;
-    if (!Number.isSafeInteger(v) || v < 0) throw invalidArgument(op, `${name} must be a non-negative integer`);
+    if (typeof v !== 'number') throw invalidArgument(op, `${name} must be a number, got ${typeName(v)}`);
+    if (!Number.isSafeInteger(v) || v < 0) throw invalidArgument(op, `${name} must be a non-negative integer, got ${v}`);
     return v;
   };
-  opts.flags = (o.readOnly ? 1 : 0) | (o.noSync ? 2 : 0);
-  opts.map_size = num('mapSize', o.mapSize) ?? opts.map_size;
-  opts.max_map_size = num('maxMapSize', o.maxMapSize) ?? opts.max_map_size;
-  opts.max_readers = num('maxReaders', o.maxReaders) ?? opts.max_readers;
-  opts.file_mode = num('fileMode', o.fileMode) ?? opts.file_mode;
+  native_.flags = (o.readOnly ? C.LMS_OPEN_READ_ONLY : 0) | (o.noSync ? C.LMS_OPEN_NO_SYNC : 0);
+  native_.map_size = num('mapSize', o.mapSize) ?? native_.map_size;
+  native_.max_map_size = num('maxMapSize', o.maxMapSize) ?? native_.max_map_size;
+  native_.max_readers = num('maxReaders', o.maxReaders) ?? native_.max_readers;
+  native_.file_mode = num('fileMode', o.fileMode) ?? native_.file_mode;
   const p = Buffer.from(path);
   const out = [null];
-  const rc = native.open(p, p.length, opts, out);
+  const rc = native.open(p, p.length, native_, out);
   if (rc !== 0) throw lastError(op, rc);
   return new Store(out[0], path, !!o.readOnly);
 }

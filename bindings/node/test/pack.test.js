@@ -32,7 +32,11 @@ test('npm pack tarball installs into an empty folder and runs without Rust', { t
   const [info] = JSON.parse(packOut.slice(packOut.indexOf('[')));
   const files = info.files.map((f) => f.path);
   assert.ok(files.includes(`prebuilds/${process.platform}-${process.arch}/liblmstore.so`), 'the library travels in the tarball');
-  for (const f of ['index.js', 'index.d.ts', 'lib/ffi.js', 'lib/store.js', 'README.md', 'examples/basic.js']) assert.ok(files.includes(f), f);
+  for (const f of ['index.js', 'index.d.ts', 'lib/ffi.js', 'lib/store.js', 'README.md', 'examples/basic.js', 'LICENSE-MIT', 'LICENSE-APACHE']) assert.ok(files.includes(f), f);
+  // The package's copies of the licenses are the repository's.
+  for (const f of ['LICENSE-MIT', 'LICENSE-APACHE']) {
+    assert.ok(fs.readFileSync(path.join(pkgRoot, f)).equals(fs.readFileSync(path.join(pkgRoot, '..', '..', f))), `${f} matches the root's`);
+  }
   assert.ok(!files.some((f) => f.startsWith('test/') || f.startsWith('bench/') || f.includes('node_modules')), files.join(' '));
   const tgz = path.join(work, info.filename);
 

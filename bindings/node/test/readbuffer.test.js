@@ -9,7 +9,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { tempStore, lmstore } = require('./helpers');
 
-const INITIAL = 64 * 1024; // lib/store.js READ_BUFFER
+const INITIAL = 64 * 1024; // lib/call.js READ_BUFFER
 
 // A deep copy that keeps Buffers Buffers (structuredClone makes them Uint8Arrays) and Dates Dates.
 function clone(v) {
@@ -33,7 +33,7 @@ function text(n, seed) {
 
 test('a 200 KiB template round-trips through a 64 KiB read buffer, then small ones still do', (t) => {
   const s = tempStore(t);
-  assert.equal(s._buf.length, INITIAL, 'the store starts with the documented buffer');
+  assert.equal(s._read.buf.length, INITIAL, 'the store starts with the documented buffer');
   const big = text(200 * 1024, 1);
   const meta = { blob: Buffer.alloc(70 * 1024, 7), list: Array.from({ length: 2000 }, (_, i) => `item-${i}`) };
   s.putTemplateSync({ id: 'big', version: '1.0.0', template: big, metadata: meta });
@@ -46,7 +46,7 @@ test('a 200 KiB template round-trips through a 64 KiB read buffer, then small on
     assert.ok(got.metadata.blob.equals(meta.blob));
     assert.deepEqual(got.metadata.list, meta.list);
   }
-  assert.ok(s._buf.length >= 270 * 1024, `the buffer grew (now ${s._buf.length} bytes)`);
+  assert.ok(s._read.buf.length >= 270 * 1024, `the buffer grew (now ${s._read.buf.length} bytes)`);
   assert.equal(s.getTemplate('small').template, 'hi {{ x }}');
   assert.equal(s.getTemplate('big', { alias: 'none' }), undefined);
   assert.equal(s.getTemplate('absent'), undefined);
@@ -56,10 +56,10 @@ test('a record above the keep limit is read into a one-off buffer', (t) => {
   const s = tempStore(t);
   const huge = text(5 * 1024 * 1024, 2); // above READ_KEEP_MAX (4 MiB)
   s.putTemplateSync({ id: 'huge', version: '2.0.0', template: huge });
-  const before = s._buf.length;
+  const before = s._read.buf.length;
   assert.equal(s.getTemplate('huge').template, huge);
   assert.equal(s.getTemplate('huge', { version: '2.0.0' }).template, huge);
-  assert.equal(s._buf.length, before, 'the store did not keep a 5 MiB buffer');
+  assert.equal(s._read.buf.length, before, 'the store did not keep a 5 MiB buffer');
 });
 
 test('templates never alias the read buffer: a second get leaves the first unchanged', (t) => {
@@ -91,7 +91,7 @@ test('templates never alias the read buffer: a second get leaves the first uncha
   assert.deepEqual([...c.metadata.bin], [5, 5]);
   assert.ok(c.metadata.at instanceof Date);
   for (const bin of [a.metadata.bin, b.metadata.bin, c.metadata.bin]) {
-    assert.notEqual(bin.buffer, s._buf.buffer, 'a binary value is a view of the read buffer');
+    assert.notEqual(bin.buffer, s._read.buf.buffer, 'a binary value is a view of the read buffer');
   }
 });
 
@@ -112,7 +112,7 @@ test('a page larger than the read buffer round-trips, forwards, backwards and by
   assert.deepEqual(all.messages.map((m) => m.id), ids);
   assert.deepEqual(all.messages.map((m) => m.metadata.i), input.map((m) => m.metadata.i));
   assert.ok(all.messages.every((m, i) => m.metadata.bin.equals(Buffer.alloc(16, i))));
-  assert.ok(s._buf.length > INITIAL, 'the buffer grew for a ~600 KiB page');
+  assert.ok(s._read.buf.length > INITIAL, 'the buffer grew for a ~600 KiB page');
 
   const latest = s.rangeMessages('big', { reverse: true, limit: 50 }).messages;
   assert.deepEqual(latest.map((m) => m.id), ids.slice(10).reverse());
@@ -140,7 +140,7 @@ test('pages never alias the read buffer: the next page leaves the first unchange
   assert.equal(third.messages.at(-1).content, 'dated');
   assert.ok(third.messages.at(-1).metadata.at instanceof Date);
   for (const page of [first, second, third]) {
-    for (const m of page.messages) assert.notEqual(m.metadata.bin.buffer, s._buf.buffer);
+    for (const m of page.messages) assert.notEqual(m.metadata.bin.buffer, s._read.buf.buffer);
   }
   assert.deepEqual([...first.messages[3].metadata.bin], Array(8).fill(3));
 });
@@ -159,5 +159,5 @@ test('two stores read into their own buffers', (t) => {
   const b = s2.getTemplate('x');
   assert.equal(a.template, 'one');
   assert.equal(b.template, 'two');
-  assert.notEqual(s1._buf, s2._buf);
+  assert.notEqual(s1._read.buf, s2._read.buf);
 });

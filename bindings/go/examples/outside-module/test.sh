@@ -38,6 +38,17 @@ if ldd "$tmp/outside-bin" 2>/dev/null | grep -q liblmstore; then
 	exit 1
 fi
 
+echo "== outside module, fully static binary (-linkmode external -extldflags -static)"
+# The link warns that glibc's getpwuid_r/getaddrinfo need glibc's shared libraries at run time:
+# Rust's std links them, lmstore never calls them.
+(cd "$tmp/outside" && go build -ldflags '-linkmode external -extldflags "-static"' -o "$tmp/outside-static" . 2>"$tmp/static.log") || { cat "$tmp/static.log"; exit 1; }
+if ! file "$tmp/outside-static" | grep -q 'statically linked'; then
+	echo "FAIL: -extldflags -static did not give a static binary: $(file "$tmp/outside-static")" >&2
+	exit 1
+fi
+"$tmp/outside-static" "$tmp/store" >"$tmp/out-static.txt"
+check "$tmp/out-static.txt"
+
 echo "== outside module, -tags lmstore_pkgconfig against make install"
 make -s -C "$repo" install PREFIX="$tmp/prefix" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
 (cd "$tmp/outside" && PKG_CONFIG_PATH="$tmp/prefix/lib/pkgconfig" go build -tags lmstore_pkgconfig -o "$tmp/outside-pc" .)
@@ -47,4 +58,4 @@ if ldd "$tmp/outside-pc" 2>/dev/null | grep -q liblmstore; then
 fi
 "$tmp/outside-pc" "$tmp/store" >"$tmp/out-pc.txt"
 check "$tmp/out-pc.txt"
-echo "outside module: ok (static by default and through pkg-config)"
+echo "outside module: ok (static by default, fully static with -extldflags -static, and through pkg-config)"

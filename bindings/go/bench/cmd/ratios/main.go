@@ -102,6 +102,7 @@ func main() {
 		{"Every store decodes with lmstore's fast decoder (the ratios compare storage and call paths)", []op{
 			{"get template", withCodec(bench.GetTemplate, bench.Fast), true},
 			{"latest 50 (range)", withCodec(bench.Latest, bench.Fast), true},
+			{"latest 50, lazy metadata", withCodec(bench.Latest, bench.Lazy), true},
 			{"latest 50, no metadata", withCodec(bench.LatestPlain, bench.Fast), false},
 			{"latest 50, raw bytes (no decoding)", bench.LatestRaw, false},
 			{"append 1,000 (one batch)", bench.AppendBatch, false},

@@ -1,0 +1,9 @@
+pub mod backup;
+pub mod doctor;
+pub mod messages;
+pub mod prompts;
+pub mod sessions;
+pub mod stat;
+pub mod templates;
+pub mod transfer;
+pub mod verify;

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Every test of the PostgreSQL backend, against the server in LMSTORE_TEST_PG_URL
+# (scripts/pg-server.sh test starts one, runs this, and stops it). Nothing here is skipped:
+# without the server every step fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$(pwd)
+: "${LMSTORE_TEST_PG_URL:?no PostgreSQL server: run scripts/pg-server.sh test}"
+export LMSTORE_TEST_PG_URL LIBLMDB_NO_PKG_CONFIG=1
+# A store of its own on the server: a schema that lmstore creates on first use.
+store_url() { echo "$LMSTORE_TEST_PG_URL&options=-csearch_path%3D$1_$$"; }
+step() { printf '\n== pg: %s\n' "$*"; }
+
+step "Rust domain tests (the LMDB run's test bodies) on PostgreSQL stores"
+LMSTORE_TEST_BACKEND=pg cargo test --test conversations --test templates --test model \
+  --test render --test import
+
+step "opening by URL, errors, schema version, counters, several processes at once"
+cargo test --test postgres -- --include-ignored --skip append_child
+
+step "C tests of templates and conversations on PostgreSQL stores"
+make -s lib build/test_lmstore_so build/demo
+LMSTORE_TEST_BACKEND=pg ./build/test_lmstore_so templates messages sessions postgres
+
+step "examples, unchanged, against a postgres:// URL"
+url=$(store_url examples)
+./build/demo "$url" >build/pg/demo.out
+if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
+  export PATH="/usr/local/go/bin:$PATH"
+fi
+export GOPATH="$root/build/go/path" GOMODCACHE="$root/build/go/mod" GOCACHE="$root/build/go/cache"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=1
+(cd bindings/go/examples/outside-module && go run . "$url") | tee build/pg/go.out
+for want in "template greeting: 2 versions" "alias production -> 1.0.0" "session demo-session: 5 messages"; do
+  grep -q "$want" build/pg/go.out || { echo "Go example: output lacks '$want'" >&2; exit 1; }
+done
+if [ ! -d bindings/node/node_modules/koffi ]; then
+  (cd bindings/node && npm_config_cache="$root/build/npm-cache" npm ci --no-audit --no-fund --loglevel=error)
+fi
+LMSTORE_LIB="$root/target/release/liblmstore.so" node bindings/node/examples/basic.js "$(store_url node)" | tee build/pg/node.out
+grep -q "assistant: Let me check." build/pg/node.out || { echo "Node example failed" >&2; exit 1; }
+
+# Kills and restarts the server, so it runs last.
+step "the server killed with SIGKILL during appends from several processes"
+cargo test --test pg_crash -- --include-ignored --skip crash_child
+echo "pg: every PostgreSQL test passed"
