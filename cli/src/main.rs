@@ -63,6 +63,8 @@ enum Command {
     Migrate(cmd::prompts::MigrateCmd),
     /// Copy every intact record of a damaged store into a new store.
     Salvage(cmd::prompts::SalvageArgs),
+    /// Rewrite a store of lmstore 0.1 (schema 1) in the current format; writes need it.
+    Upgrade,
     /// Find and fix the problems people meet in the field.
     Doctor(cmd::doctor::DoctorArgs),
     /// Print a shell completion script.
@@ -95,6 +97,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Export(a) => cmd::prompts::export(&ctx, a),
         Command::Migrate(a) => cmd::prompts::migrate(&ctx, a),
         Command::Salvage(a) => cmd::prompts::salvage(a, ctx.json),
+        Command::Upgrade => cmd::upgrade::run(&ctx),
         Command::Backup(a) => cmd::backup::run(&ctx, a),
         Command::Dump(a) => cmd::transfer::dump(&ctx, a),
         Command::Restore(a) => cmd::transfer::restore(&ctx, a),

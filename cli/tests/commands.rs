@@ -686,7 +686,13 @@ fn doctor_reports_each_check_and_fixes_permissions() {
         .collect();
     assert_eq!(
         names,
-        ["stale readers", "map size", "consistency", "permissions"]
+        [
+            "stale readers",
+            "schema",
+            "map size",
+            "consistency",
+            "permissions"
+        ]
     );
 
     use std::os::unix::fs::PermissionsExt;
@@ -703,7 +709,7 @@ fn doctor_reports_each_check_and_fixes_permissions() {
         .stdout
         .clone();
     let d = json(&out);
-    let perm = &d["checks"][3];
+    let perm = &d["checks"][4];
     assert_eq!(perm["status"], "warning");
     assert!(perm["detail"].as_str().unwrap().contains("data.mdb is 644"));
     assert!(perm["fix"].as_str().unwrap().contains("chmod 600"));
@@ -728,8 +734,8 @@ fn doctor_reports_each_check_and_fixes_permissions() {
         .stdout
         .clone();
     let d = json(&out);
-    assert_eq!(d["checks"][1]["status"], "warning");
-    assert!(d["checks"][1]["fix"]
+    assert_eq!(d["checks"][2]["status"], "warning");
+    assert!(d["checks"][2]["fix"]
         .as_str()
         .unwrap()
         .contains("raise max_map_size"));
@@ -824,4 +830,90 @@ fn doctor_clears_stale_readers_of_a_killed_process() {
         .stdout
         .clone();
     assert_eq!(json(&out)["checks"][0]["status"], "ok");
+}
+
+/// A store written by lmstore 0.1 (the committed schema-1 fixture): doctor says what to do,
+/// writes are refused until `upgrade`, which keeps every record and is idempotent.
+#[test]
+fn upgrade_rewrites_a_schema_1_store_and_doctor_points_to_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/schema1/data.mdb");
+    std::fs::copy(fixture, dir.path().join("data.mdb")).unwrap();
+    let store = dir.path();
+
+    let d = json(
+        &lm(store)
+            .args(["doctor", "--json"])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone(),
+    );
+    let schema = &d["checks"][1];
+    assert_eq!(schema["name"], "schema");
+    assert_eq!(schema["status"], "warning");
+    assert!(schema["detail"].as_str().unwrap().contains("schema 1"));
+    assert!(schema["fix"].as_str().unwrap().contains("lmstore upgrade"));
+
+    let before = lm(store)
+        .args(["templates", "get", "greet", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    lm(store)
+        .args(["templates", "put", "-"])
+        .write_stdin(r#"{"id":"fresh","version":"1","template":"hi"}"#)
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("upgrade"));
+
+    let up = json(
+        &lm(store)
+            .args(["upgrade", "--json"])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone(),
+    );
+    assert_eq!(up["from_schema"], 1);
+    assert_eq!(up["to_schema"], 2);
+    assert_eq!(up["upgraded"], true);
+    assert_eq!(up["messages"], 5);
+    assert!(up["values"].as_u64().unwrap() > 5);
+
+    let after = lm(store)
+        .args(["templates", "get", "greet", "--json"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json(&before), json(&after));
+    lm(store).arg("verify").assert().success();
+    lm(store)
+        .args(["templates", "put", "-"])
+        .write_stdin(r#"{"id":"fresh","version":"1","template":"hi"}"#)
+        .assert()
+        .success();
+    lm(store)
+        .arg("upgrade")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("already at schema 2"));
+    // The copied fixture is 644, so doctor still warns about permissions, not the schema.
+    let d = json(
+        &lm(store)
+            .args(["doctor", "--json"])
+            .assert()
+            .get_output()
+            .stdout
+            .clone(),
+    );
+    assert_eq!(d["checks"][1]["status"], "ok");
+    assert_eq!(d["checks"][1]["detail"], "schema 2, the current format");
 }

@@ -155,6 +155,20 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
                 fix: None,
             });
             let stats = store.stats()?;
+            let current = lmstore::meta::SCHEMA_VERSION;
+            let old_format = stats.schema_version < current;
+            checks.push(Check {
+                name: "schema",
+                status: if old_format { Status::Warning } else { Status::Ok },
+                detail: if old_format {
+                    format!("schema {} (lmstore 0.1): reads work, writes are refused until the store is upgraded to schema {current}", stats.schema_version)
+                } else {
+                    format!("schema {current}, the current format")
+                },
+                fix: old_format.then(|| {
+                    "stop the applications that use the store, then run `lmstore upgrade`".to_owned()
+                }),
+            });
             let cap = a
                 .max_map_size
                 .unwrap_or(lmstore::lmdb::DEFAULT_MAX_MAP_SIZE as u64);

@@ -6,4 +6,5 @@ pub mod sessions;
 pub mod stat;
 pub mod templates;
 pub mod transfer;
+pub mod upgrade;
 pub mod verify;
