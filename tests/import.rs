@@ -126,12 +126,7 @@ fn yaml_typing_rules_one_by_one() {
 fn seed_examples_import_with_every_file_named() {
     let dir = tempfile::tempdir().unwrap();
     let store = open_no_sync(&dir);
-    let root = Path::new("/work/shared/seed-examples");
-    let root = if root.exists() {
-        root.to_path_buf()
-    } else {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed-examples")
-    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed-examples");
     let report = import(&store, &root, ImportOptions::default());
     assert_eq!(report.files.len(), 10, "{:?}", report.files);
     for f in &report.files {

@@ -30,10 +30,9 @@ def case(name, template, variables=None, inputs=None):
 
 def _examples():
     here = os.path.dirname(os.path.abspath(__file__))
-    # shared/ sits beside the repository (CI) or beside the worktrees' folder (development).
+    # A copy of ../shared/seed-examples, committed so a clean clone has it.
     candidates = [os.environ.get("LMSTORE_SEED_EXAMPLES", ""),
-                  os.path.join(here, "..", "..", "..", "shared", "seed-examples"),
-                  os.path.join(here, "..", "..", "..", "..", "shared", "seed-examples")]
+                  os.path.join(here, "..", "fixtures", "seed-examples")]
     root = next((c for c in candidates if c and os.path.isdir(c)), candidates[1])
     files = sorted(glob.glob(os.path.join(root, "**", "*.y*ml"), recursive=True))
     return [yaml.safe_load(open(f, encoding="utf-8")) for f in files]
