@@ -7,7 +7,8 @@ use common::*;
 use std::path::PathBuf;
 
 fn seed_examples() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/seed-examples/promptlightning")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/seed-examples/promptlightning")
 }
 
 #[test]
