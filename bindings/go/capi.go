@@ -93,16 +93,12 @@ static int lmsgo_finish(int rc, lmsgo_res *res) {
 	return rc;
 }
 
-static int lmsgo_open(const char *path, size_t path_len, uint32_t flags, uint64_t map_size,
-		uint64_t max_map_size, uint32_t max_readers, uint32_t file_mode, lms_db **out, lmsgo_res *res) {
-	lms_options o;
-	lms_options_init(&o);
-	o.flags = flags;
-	o.map_size = map_size;
-	o.max_map_size = max_map_size;
-	o.max_readers = max_readers;
-	o.file_mode = file_mode;
-	return lmsgo_finish(lms_open(path, path_len, &o, out), res);
+// The caller fills every field but version, which lms_options_init sets.
+static int lmsgo_open(const char *path, size_t path_len, lms_options *o, lms_db **out, lmsgo_res *res) {
+	lms_options d;
+	lms_options_init(&d);
+	o->version = d.version;
+	return lmsgo_finish(lms_open(path, path_len, o, out), res);
 }
 
 static int lmsgo_sync(lms_db *db, lmsgo_res *res) {
@@ -318,12 +314,33 @@ const (
 	maxCursor        = C.LMS_CURSOR_MAX
 )
 
-func cOpen(path string, flags uint32, mapSize, maxMapSize uint64, maxReaders, fileMode uint32) (unsafe.Pointer, callResult) {
+// openOptions are lms_options as Go values; zero fields take the library's defaults.
+type openOptions struct {
+	flags           uint32
+	mapSize         uint64
+	maxMapSize      uint64
+	maxReaders      uint32
+	fileMode        uint32
+	renderCacheSize uint32
+	poolSize        uint32
+	connectTimeout  uint32 // ms
+}
+
+func cOpen(path string, o openOptions) (unsafe.Pointer, callResult) {
 	var res C.lmsgo_res
 	var h *C.lms_db
 	p, pl := str(path)
-	rc := C.lmsgo_open(p, pl, C.uint32_t(flags), C.uint64_t(mapSize), C.uint64_t(maxMapSize),
-		C.uint32_t(maxReaders), C.uint32_t(fileMode), &h, &res)
+	copts := C.lms_options{
+		flags:              C.uint32_t(o.flags),
+		map_size:           C.uint64_t(o.mapSize),
+		max_map_size:       C.uint64_t(o.maxMapSize),
+		max_readers:        C.uint32_t(o.maxReaders),
+		file_mode:          C.uint32_t(o.fileMode),
+		render_cache_size:  C.uint32_t(o.renderCacheSize),
+		pool_size:          C.uint32_t(o.poolSize),
+		connect_timeout_ms: C.uint32_t(o.connectTimeout),
+	}
+	rc := C.lmsgo_open(p, pl, &copts, &h, &res)
 	return unsafe.Pointer(h), finish(rc, &res)
 }
 

@@ -2,6 +2,7 @@ package lmstore
 
 import (
 	"io/fs"
+	"math"
 	"sync"
 	"time"
 	"unsafe"
@@ -25,6 +26,19 @@ type Options struct {
 	NoSync bool
 	// FileMode is the permission of created files (0: 0600).
 	FileMode fs.FileMode
+	// Verify walks every page of every table before the file is mapped; a damaged file is
+	// refused with ErrCorrupt naming the page and table. Costs one read of the whole file.
+	Verify bool
+	// CreateParents creates missing parent directories too. Without it a missing parent is
+	// ErrNotFound, so a mistyped path never silently gives a new, empty store.
+	CreateParents bool
+	// RenderCacheSize is how many compiled templates Render keeps (0: 256).
+	RenderCacheSize uint32
+	// PoolSize is, for a postgres:// URL, how many connections are kept open (0: 4).
+	PoolSize uint32
+	// ConnectTimeout is, for a postgres:// URL, how long connecting may take (0: 5 s). It
+	// is rounded down to milliseconds.
+	ConnectTimeout time.Duration
 }
 
 // Stats are counts and sizes for a health check. The counts are kept by the write
@@ -78,7 +92,25 @@ func Open(path string, opts *Options) (*DB, error) {
 	if o.NoSync {
 		flags |= 2 // LMS_OPEN_NO_SYNC
 	}
-	h, r := cOpen(path, flags, o.MapSize, o.MaxMapSize, o.MaxReaders, uint32(o.FileMode.Perm()))
+	if o.Verify {
+		flags |= 4 // LMS_OPEN_VERIFY
+	}
+	if o.CreateParents {
+		flags |= 8 // LMS_OPEN_CREATE_PARENTS
+	}
+	if o.ConnectTimeout < 0 || o.ConnectTimeout/time.Millisecond > math.MaxUint32 {
+		return nil, errInvalid("Open", "ConnectTimeout must be between 0 and 49 days, got "+o.ConnectTimeout.String())
+	}
+	h, r := cOpen(path, openOptions{
+		flags:           flags,
+		mapSize:         o.MapSize,
+		maxMapSize:      o.MaxMapSize,
+		maxReaders:      o.MaxReaders,
+		fileMode:        uint32(o.FileMode.Perm()),
+		renderCacheSize: o.RenderCacheSize,
+		poolSize:        o.PoolSize,
+		connectTimeout:  uint32(o.ConnectTimeout / time.Millisecond),
+	})
 	if err := errFrom("Open", &r); err != nil {
 		return nil, err
 	}

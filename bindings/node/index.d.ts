@@ -87,6 +87,19 @@ export interface OpenOptions {
   noSync?: boolean;
   /** Permission bits of created files (default 0o600). */
   fileMode?: number;
+  /**
+   * Walk every page of every table before the file is mapped: a damaged file is refused with
+   * LMS_CORRUPT naming the page and table. Costs one read of the whole file.
+   */
+  verify?: boolean;
+  /** Create missing parent directories too (otherwise a missing parent is LMS_NOT_FOUND). */
+  createParents?: boolean;
+  /** Compiled templates `render` keeps (default 256). */
+  renderCacheSize?: number;
+  /** `postgres://` stores: connections kept open (default 4). */
+  poolSize?: number;
+  /** `postgres://` stores: how long connecting may take, in milliseconds (default 5000). */
+  connectTimeoutMs?: number;
 }
 
 export type InputType = 'string' | 'number' | 'boolean' | 'array<string>' | 'object';

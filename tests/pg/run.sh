@@ -40,6 +40,13 @@ fi
 LMSTORE_LIB="$root/target/release/liblmstore.so" node bindings/node/examples/basic.js "$(store_url node)" | tee build/pg/node.out
 grep -q "assistant: Let me check." build/pg/node.out || { echo "Node example failed" >&2; exit 1; }
 
+step "Go and Node open options (pool size, connect timeout) on PostgreSQL stores"
+(cd bindings/go && go test -count=1 -run 'TestOpenPostgresOptions' -v . | tee "$root/build/pg/go-options.out")
+grep -q -- "--- PASS: TestOpenPostgresOptions" build/pg/go-options.out || { echo "Go options test did not run" >&2; exit 1; }
+LMSTORE_LIB="$root/target/release/liblmstore.so" node --test --test-name-pattern='PostgreSQL store' \
+  bindings/node/test/options.test.js | tee build/pg/node-options.out
+grep -q "^# pass 1" build/pg/node-options.out || { echo "Node options test did not run" >&2; exit 1; }
+
 # Kills and restarts the server, so it runs last.
 step "the server killed with SIGKILL during appends from several processes"
 cargo test --test pg_crash -- --include-ignored --skip crash_child

@@ -669,12 +669,15 @@ if (typeof Symbol.dispose === 'symbol') {
   };
 }
 
-const OPEN_OPTIONS = ['mapSize', 'maxMapSize', 'maxReaders', 'readOnly', 'noSync', 'fileMode'];
+const OPEN_OPTIONS = ['mapSize', 'maxMapSize', 'maxReaders', 'readOnly', 'noSync', 'fileMode', 'verify',
+  'createParents', 'renderCacheSize', 'poolSize', 'connectTimeoutMs'];
+const U32_MAX = 0xffffffff;
 
 /**
- * Opens (creating if needed) the store in directory `path`.
+ * Opens (creating if needed) the store in directory `path`, or a `postgres://` URL.
  * @param {string} path
- * @param {object} [opts] {mapSize, maxMapSize, maxReaders, readOnly, noSync, fileMode}
+ * @param {object} [opts] {mapSize, maxMapSize, maxReaders, readOnly, noSync, fileMode, verify,
+ *   createParents, renderCacheSize, poolSize, connectTimeoutMs}
  */
 function open(path, opts) {
   const op = 'open';
@@ -687,11 +690,20 @@ function open(path, opts) {
     if (!Number.isSafeInteger(v) || v < 0) throw invalidArgument(op, `${name} must be a non-negative integer, got ${v}`);
     return v;
   };
-  native_.flags = (o.readOnly ? C.LMS_OPEN_READ_ONLY : 0) | (o.noSync ? C.LMS_OPEN_NO_SYNC : 0);
+  const u32 = (name, v) => {
+    const n = num(name, v);
+    if (n !== undefined && n > U32_MAX) throw invalidArgument(op, `${name} must be at most ${U32_MAX}, got ${n}`);
+    return n;
+  };
+  native_.flags = (o.readOnly ? C.LMS_OPEN_READ_ONLY : 0) | (o.noSync ? C.LMS_OPEN_NO_SYNC : 0)
+    | (o.verify ? C.LMS_OPEN_VERIFY : 0) | (o.createParents ? C.LMS_OPEN_CREATE_PARENTS : 0);
   native_.map_size = num('mapSize', o.mapSize) ?? native_.map_size;
   native_.max_map_size = num('maxMapSize', o.maxMapSize) ?? native_.max_map_size;
-  native_.max_readers = num('maxReaders', o.maxReaders) ?? native_.max_readers;
-  native_.file_mode = num('fileMode', o.fileMode) ?? native_.file_mode;
+  native_.max_readers = u32('maxReaders', o.maxReaders) ?? native_.max_readers;
+  native_.file_mode = u32('fileMode', o.fileMode) ?? native_.file_mode;
+  native_.render_cache_size = u32('renderCacheSize', o.renderCacheSize) ?? native_.render_cache_size;
+  native_.pool_size = u32('poolSize', o.poolSize) ?? native_.pool_size;
+  native_.connect_timeout_ms = u32('connectTimeoutMs', o.connectTimeoutMs) ?? native_.connect_timeout_ms;
   const p = Buffer.from(path);
   const out = [null];
   const rc = native.open(p, p.length, native_, out);
