@@ -530,4 +530,12 @@ export interface Store {
   exportFolderSync(dir: string): ExportReport;
   /** Migrates another system's LMDB store at `source` (never written) into this store. */
   migrateSync(kind: MigrationKind, source: string, sideFile: string, options?: { progress?: ProgressCallback }): MigrationReport;
+  /**
+   * The same jobs on a worker thread, so the event loop goes on meanwhile; progress callbacks
+   * arrive as events on this thread. `close()` while one runs waits for it to end.
+   */
+  importFolder(dir: string, options?: ImportOptions): Promise<ImportReport>;
+  verifyImport(dir: string): Promise<VerifyImportReport>;
+  exportFolder(dir: string): Promise<ExportReport>;
+  migrate(kind: MigrationKind, source: string, sideFile: string, options?: { progress?: ProgressCallback }): Promise<MigrationReport>;
 }

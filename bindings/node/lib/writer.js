@@ -66,6 +66,8 @@ class Writer {
     this.scheduled = false;
     this.busy = false;
     this.closing = false;
+    // Jobs on worker threads (import.js) that use the handle outside the queue.
+    this.holds = 0;
     // For tests: how many lms_write_batch calls went to the pool.
     this.batches = 0;
   }
@@ -153,6 +155,18 @@ class Writer {
     return undefined;
   }
 
+  /** Keeps the handle open until the returned function is called (once). */
+  hold() {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      this.maybeClose();
+    };
+  }
+
   /** Closes the handle once nothing is queued or running (close() may come with writes pending). */
   close() {
     this.closing = true;
@@ -160,7 +174,7 @@ class Writer {
   }
 
   maybeClose() {
-    if (this.closing && !this.busy && !this.scheduled && this.queue.length === 0 && this.db !== null) {
+    if (this.closing && !this.busy && !this.scheduled && this.queue.length === 0 && this.holds === 0 && this.db !== null) {
       native.close(this.db);
       this.db = null;
     }

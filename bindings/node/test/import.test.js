@@ -84,3 +84,44 @@ test('migrateSync migrates, re-runs without change, and refuses the other kind',
   assert.throws(() => store.migrateSync('other', pl, side), { code: 'LMS_INVALID_ARGUMENT', message: /kind must be/ });
   assert.throws(() => store.migrateSync('promptlightning', fixture('skips'), side), { code: 'LMS_INVALID_ARGUMENT', message: /is not an LMDB environment/ });
 });
+
+test('the Promise forms run on a worker thread: same reports, progress, errors in the library words', async (t) => {
+  const { store, dir } = tempStore(t);
+  const seen = [];
+  const pending = store.importFolder(fixture('skips'), { progress: (d, k) => seen.push([d, k]) });
+  assert.ok(pending instanceof Promise);
+  const r = await pending;
+  assert.deepStrictEqual(r, (() => {
+    const other = tempStore(t).store;
+    return other.importFolderSync(fixture('skips'));
+  })());
+  assert.deepStrictEqual(seen[seen.length - 1], [14, 14]);
+  assert.strictEqual(store.getTemplate('fine').version !== undefined, true);
+
+  const v = await store.verifyImport(fixture('skips'));
+  assert.strictEqual(v.clean, true);
+  const out = path.join(dir, 'export');
+  assert.deepStrictEqual(await store.exportFolder(out), { templates: 1, versions: 1, aliases: 0, files: 1 });
+  // Errors come with the library's words, read on the worker's thread.
+  await assert.rejects(store.exportFolder(out), { name: 'LmstoreError', code: 'LMS_INVALID_ARGUMENT', op: 'exportFolder', message: /is not empty/ });
+  await assert.rejects(store.importFolder('/nonexistent/prompts'), { code: 'LMS_NOT_FOUND', message: /\/nonexistent\/prompts/ });
+  await assert.rejects(store.importFolder(42), { code: 'LMS_INVALID_ARGUMENT' });
+  await assert.rejects(store.migrate('other', dir, path.join(dir, 'side')), { code: 'LMS_INVALID_ARGUMENT', message: /kind must be/ });
+  await assert.rejects(store.importFolder(fixture('skips'), { progress: 3 }), { code: 'LMS_INVALID_ARGUMENT', message: /progress must be a function/ });
+});
+
+test('migrate as a Promise, and close() while it runs waits for it', async (t) => {
+  const { store, dir } = tempStore(t);
+  const src = makeSource(dir, 'tkr');
+  let last = null;
+  const running = store.migrate('tkr-agent-chat', src, path.join(dir, 'side.jsonl'), { progress: (d, k) => { last = [d, k]; } });
+  store.close();
+  const r = await running;
+  assert.strictEqual(r.messagesMigrated, 48);
+  assert.strictEqual(r.mismatches, 0);
+  assert.strictEqual(last[0], last[1]);
+  await assert.rejects(store.importFolder(fixture('skips')), { code: 'LMS_CLOSED' });
+  const reopened = lmstore.open(path.join(dir, 'store'));
+  t.after(() => reopened.close());
+  assert.strictEqual(reopened.stats().messages, 48);
+});
