@@ -78,6 +78,70 @@ struct Owned<L, I> {
     items: Vec<I>,
 }
 
+/// A public list of views: built over the items its [`Owned`] box keeps.
+trait ViewList: Sized {
+    type Item;
+    fn over(items: &[Self::Item]) -> Self;
+}
+
+macro_rules! view_list {
+    ($list:ty, $item:ty) => {
+        impl ViewList for $list {
+            type Item = $item;
+            fn over(items: &[$item]) -> Self {
+                Self {
+                    items: items.as_ptr(),
+                    count: items.len(),
+                }
+            }
+        }
+    };
+}
+view_list!(lms_str_list, lms_str);
+view_list!(lms_version_list, lms_template_version);
+view_list!(lms_alias_list, lms_template_alias);
+view_list!(lms_session_list, lms_session);
+
+type Parse<I> = unsafe fn(&mut Vec<Box<[u8]>>, *const u8, usize) -> Result<Vec<I>>;
+
+/// The body of every `lms_*_decode`: parse, box the items with the bytes they view, hand out
+/// the list. On failure `*out` is NULL.
+///
+/// # Safety
+/// `out` as [`out_ptr`]; a non-NULL `data` must point at `len` readable bytes for the call.
+unsafe fn decode_list<L: ViewList>(
+    data: *const u8,
+    len: usize,
+    out: *mut *mut L,
+    parse: Parse<L::Item>,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: caller contract on out.
+        let out = unsafe { out_ptr(out, "out") }?;
+        *out = std::ptr::null_mut();
+        let mut storage = Vec::new();
+        // SAFETY: caller contract on data.
+        let items = unsafe { parse(&mut storage, data, len) }?;
+        // The items' heap buffer does not move when the Vec moves into the box.
+        let owned = Box::new(Owned {
+            public: L::over(&items),
+            storage,
+            items,
+        });
+        *out = Box::into_raw(owned) as *mut L;
+        Ok(())
+    })
+}
+
+/// # Safety
+/// `list` is NULL or came from [`decode_list`] with the same `L`, and is freed once.
+unsafe fn free_list<L: ViewList>(list: *mut L) {
+    if !list.is_null() {
+        // SAFETY: caller contract; the public list is the first field of the repr(C) box.
+        drop(unsafe { Box::from_raw(list as *mut Owned<L, L::Item>) });
+    }
+}
+
 /// # Safety
 /// A non-NULL `data` must point at `len` readable bytes for the call.
 unsafe fn items(data: *const u8, len: usize, what: &str) -> Result<Vec<Value>> {
@@ -147,35 +211,16 @@ pub unsafe extern "C" fn lms_template_ids_decode(
     len: usize,
     out: *mut *mut lms_str_list,
 ) -> c_int {
-    boundary(|| {
-        // SAFETY: caller contract on out.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        let mut storage = Vec::new();
-        // SAFETY: caller contract on data.
-        let items = unsafe { parse_template_ids(&mut storage, data, len) }?;
-        let mut owned = Box::new(Owned {
-            public: lms_str_list {
-                items: std::ptr::null(),
-                count: items.len(),
-            },
-            storage,
-            items,
-        });
-        owned.public.items = owned.items.as_ptr();
-        *out = Box::into_raw(owned) as *mut lms_str_list;
-        Ok(())
-    })
+    // SAFETY: the caller's contract on data and out is decode_list's.
+    unsafe { decode_list(data, len, out, parse_template_ids) }
 }
 
 /// Frees a list from lms_template_ids_decode(). NULL is a no-op.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_str_list_free(list: *mut lms_str_list) {
-    if !list.is_null() {
-        // SAFETY: list came from Box<Owned<..>> in lms_template_ids_decode (its first field, repr(C)); freed once.
-        drop(unsafe { Box::from_raw(list as *mut Owned<lms_str_list, lms_str>) });
-    }
+    // SAFETY: caller contract: list is NULL or from the matching decoder, freed once.
+    unsafe { free_list(list) }
 }
 
 /// # Safety
@@ -214,35 +259,16 @@ pub unsafe extern "C" fn lms_template_versions_decode(
     len: usize,
     out: *mut *mut lms_version_list,
 ) -> c_int {
-    boundary(|| {
-        // SAFETY: caller contract on out.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        let mut storage = Vec::new();
-        // SAFETY: caller contract on data.
-        let items = unsafe { parse_template_versions(&mut storage, data, len) }?;
-        let mut owned = Box::new(Owned {
-            public: lms_version_list {
-                items: std::ptr::null(),
-                count: items.len(),
-            },
-            storage,
-            items,
-        });
-        owned.public.items = owned.items.as_ptr();
-        *out = Box::into_raw(owned) as *mut lms_version_list;
-        Ok(())
-    })
+    // SAFETY: the caller's contract on data and out is decode_list's.
+    unsafe { decode_list(data, len, out, parse_template_versions) }
 }
 
 /// Frees a list from lms_template_versions_decode(). NULL is a no-op.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_version_list_free(list: *mut lms_version_list) {
-    if !list.is_null() {
-        // SAFETY: list came from Box<Owned<..>> in lms_template_versions_decode (its first field, repr(C)); freed once.
-        drop(unsafe { Box::from_raw(list as *mut Owned<lms_version_list, lms_template_version>) });
-    }
+    // SAFETY: caller contract: list is NULL or from the matching decoder, freed once.
+    unsafe { free_list(list) }
 }
 
 /// # Safety
@@ -280,35 +306,16 @@ pub unsafe extern "C" fn lms_template_aliases_decode(
     len: usize,
     out: *mut *mut lms_alias_list,
 ) -> c_int {
-    boundary(|| {
-        // SAFETY: caller contract on out.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        let mut storage = Vec::new();
-        // SAFETY: caller contract on data.
-        let items = unsafe { parse_template_aliases(&mut storage, data, len) }?;
-        let mut owned = Box::new(Owned {
-            public: lms_alias_list {
-                items: std::ptr::null(),
-                count: items.len(),
-            },
-            storage,
-            items,
-        });
-        owned.public.items = owned.items.as_ptr();
-        *out = Box::into_raw(owned) as *mut lms_alias_list;
-        Ok(())
-    })
+    // SAFETY: the caller's contract on data and out is decode_list's.
+    unsafe { decode_list(data, len, out, parse_template_aliases) }
 }
 
 /// Frees a list from lms_template_aliases_decode(). NULL is a no-op.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_alias_list_free(list: *mut lms_alias_list) {
-    if !list.is_null() {
-        // SAFETY: list came from Box<Owned<..>> in lms_template_aliases_decode (its first field, repr(C)); freed once.
-        drop(unsafe { Box::from_raw(list as *mut Owned<lms_alias_list, lms_template_alias>) });
-    }
+    // SAFETY: caller contract: list is NULL or from the matching decoder, freed once.
+    unsafe { free_list(list) }
 }
 
 /// # Safety
@@ -345,33 +352,14 @@ pub unsafe extern "C" fn lms_sessions_decode(
     len: usize,
     out: *mut *mut lms_session_list,
 ) -> c_int {
-    boundary(|| {
-        // SAFETY: caller contract on out.
-        let out = unsafe { out_ptr(out, "out") }?;
-        *out = std::ptr::null_mut();
-        let mut storage = Vec::new();
-        // SAFETY: caller contract on data.
-        let items = unsafe { parse_sessions(&mut storage, data, len) }?;
-        let mut owned = Box::new(Owned {
-            public: lms_session_list {
-                items: std::ptr::null(),
-                count: items.len(),
-            },
-            storage,
-            items,
-        });
-        owned.public.items = owned.items.as_ptr();
-        *out = Box::into_raw(owned) as *mut lms_session_list;
-        Ok(())
-    })
+    // SAFETY: the caller's contract on data and out is decode_list's.
+    unsafe { decode_list(data, len, out, parse_sessions) }
 }
 
 /// Frees a list from lms_sessions_decode(). NULL is a no-op.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_session_list_free(list: *mut lms_session_list) {
-    if !list.is_null() {
-        // SAFETY: list came from Box<Owned<..>> in lms_sessions_decode (its first field, repr(C)); freed once.
-        drop(unsafe { Box::from_raw(list as *mut Owned<lms_session_list, lms_session>) });
-    }
+    // SAFETY: caller contract: list is NULL or from the matching decoder, freed once.
+    unsafe { free_list(list) }
 }
