@@ -7,6 +7,7 @@ use super::conversations::{lms_page_info, lms_range, query};
 use super::env::{lms_db, store};
 use crate::conversations::Page;
 use crate::error::Result;
+use crate::Store;
 use std::ffi::{c_char, c_int};
 
 /// Clears `out` and returns it.
@@ -113,6 +114,32 @@ pub unsafe extern "C" fn lms_list_templates_into(
     })
 }
 
+/// The body of a read of one template id into a caller-owned buffer.
+///
+/// # Safety
+/// `db` as for store(), `id` as for required(), `buf`/`cap`/`out_len` as for copy_into().
+unsafe fn by_id_into(
+    db: *mut lms_db,
+    id: *const c_char,
+    id_len: usize,
+    buf: *mut u8,
+    cap: usize,
+    out_len: *mut usize,
+    read: impl FnOnce(&Store, &[u8]) -> Result<Vec<u8>>,
+) -> c_int {
+    boundary(|| {
+        // SAFETY: caller contract on out_len.
+        let out_len = unsafe { len_out(out_len) }?;
+        // SAFETY: caller contract on db.
+        let store = unsafe { store(db) }?;
+        // SAFETY: caller contract on id (required's contract).
+        let id = unsafe { required(id as *const u8, id_len, "id") }?;
+        let data = read(store, id)?;
+        // SAFETY: caller contract on buf and cap.
+        unsafe { copy_into(&data, buf, cap, out_len) }
+    })
+}
+
 /// lms_list_template_versions() into a caller-owned buffer.
 /// @param buf,cap       Caller-owned buffer of `cap` bytes.
 /// @param[out] out_len  The list's length, also when it does not fit.
@@ -129,17 +156,18 @@ pub unsafe extern "C" fn lms_list_template_versions_into(
     cap: usize,
     out_len: *mut usize,
 ) -> c_int {
-    boundary(|| {
-        // SAFETY: caller contract on out_len.
-        let out_len = unsafe { len_out(out_len) }?;
-        // SAFETY: caller contract on db and id.
-        let store = unsafe { store(db) }?;
-        // SAFETY: caller contract on id (required's contract).
-        let id = unsafe { required(id as *const u8, id_len, "id") }?;
-        let versions = store.list_template_versions(id)?;
-        // SAFETY: caller contract on buf and cap.
-        unsafe { copy_into(&versions, buf, cap, out_len) }
-    })
+    // SAFETY: the caller's contract is by_id_into's.
+    unsafe {
+        by_id_into(
+            db,
+            id,
+            id_len,
+            buf,
+            cap,
+            out_len,
+            Store::list_template_versions,
+        )
+    }
 }
 
 /// lms_list_template_aliases() into a caller-owned buffer.
@@ -158,17 +186,18 @@ pub unsafe extern "C" fn lms_list_template_aliases_into(
     cap: usize,
     out_len: *mut usize,
 ) -> c_int {
-    boundary(|| {
-        // SAFETY: caller contract on out_len.
-        let out_len = unsafe { len_out(out_len) }?;
-        // SAFETY: caller contract on db and id.
-        let store = unsafe { store(db) }?;
-        // SAFETY: caller contract on id (required's contract).
-        let id = unsafe { required(id as *const u8, id_len, "id") }?;
-        let aliases = store.list_template_aliases(id)?;
-        // SAFETY: caller contract on buf and cap.
-        unsafe { copy_into(&aliases, buf, cap, out_len) }
-    })
+    // SAFETY: the caller's contract is by_id_into's.
+    unsafe {
+        by_id_into(
+            db,
+            id,
+            id_len,
+            buf,
+            cap,
+            out_len,
+            Store::list_template_aliases,
+        )
+    }
 }
 
 /// lms_range_agent_messages() into a caller-owned buffer, as lms_range_messages_into().
