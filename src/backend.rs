@@ -45,47 +45,33 @@ macro_rules! each {
     };
 }
 
-impl ReadTxn for Read<'_, '_> {
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>> {
-        each!(Read, self, t => t.get(table, key))
-    }
-    fn scan(
-        &self,
-        table: Table,
-        start: Start<'_>,
-        backward: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<()> {
-        each!(Read, self, t => t.scan(table, start, backward, visit))
-    }
-    fn max_key_size(&self) -> usize {
-        each!(Read, self, t => t.max_key_size())
-    }
-    fn counter(&self, table: Table, key: &[u8]) -> Result<u64> {
-        each!(Read, self, t => t.counter(table, key))
-    }
+/// Both transaction kinds read alike: each call goes to the engine's own transaction.
+macro_rules! read_txn {
+    ($ty:ident) => {
+        impl ReadTxn for $ty<'_, '_> {
+            fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>> {
+                each!($ty, self, t => t.get(table, key))
+            }
+            fn scan(
+                &self,
+                table: Table,
+                start: Start<'_>,
+                backward: bool,
+                visit: &mut Visitor<'_>,
+            ) -> Result<()> {
+                each!($ty, self, t => t.scan(table, start, backward, visit))
+            }
+            fn max_key_size(&self) -> usize {
+                each!($ty, self, t => t.max_key_size())
+            }
+            fn counter(&self, table: Table, key: &[u8]) -> Result<u64> {
+                each!($ty, self, t => t.counter(table, key))
+            }
+        }
+    };
 }
-
-impl ReadTxn for Write<'_, '_> {
-    fn get(&self, table: Table, key: &[u8]) -> Result<Option<&[u8]>> {
-        each!(Write, self, t => t.get(table, key))
-    }
-    fn scan(
-        &self,
-        table: Table,
-        start: Start<'_>,
-        backward: bool,
-        visit: &mut Visitor<'_>,
-    ) -> Result<()> {
-        each!(Write, self, t => t.scan(table, start, backward, visit))
-    }
-    fn max_key_size(&self) -> usize {
-        each!(Write, self, t => t.max_key_size())
-    }
-    fn counter(&self, table: Table, key: &[u8]) -> Result<u64> {
-        each!(Write, self, t => t.counter(table, key))
-    }
-}
+read_txn!(Read);
+read_txn!(Write);
 
 impl WriteTxn for Write<'_, '_> {
     fn put(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()> {
