@@ -292,7 +292,6 @@ fn salvage_recovers_everything_outside_the_damaged_pages() {
 }
 
 #[test]
-#[ignore = "schema 2: salvage does not yet strip the checksum of entries on orphan pages (they fail unsealing), open bug"]
 fn salvage_reads_leaves_below_a_damaged_branch_and_without_meta_pages() {
     let dir = tempfile::tempdir().unwrap();
     populate(dir.path(), 3000);
