@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs both benchmarks at a tiny scale, only to prove that they build and run end to end
+# Runs the benchmarks at a tiny scale, only to prove that they build and run end to end
 # (stores created, every path exercised, results checked for completeness, temp dirs removed).
 # It asserts nothing about speed: the figures a smoke run prints are meaningless.
 # For real numbers: `cargo bench --bench templates` and `cargo bench --bench conversations`
@@ -13,7 +13,6 @@ smoke_tmp="$(mktemp -d "${TMPDIR:-/tmp}/lmstore-bench-smoke.XXXXXX")"
 trap 'rm -rf "$smoke_tmp"' EXIT
 export TMPDIR="$smoke_tmp"
 
-cargo bench --bench templates
-cargo bench --bench conversations
-cargo bench --bench migrate
+# One cargo call: the three benchmark binaries compile and link side by side.
+cargo bench --bench templates --bench conversations --bench migrate
 echo "bench-smoke: all benchmarks ran"
