@@ -19,7 +19,8 @@ use std::path::PathBuf;
 #[command(name = "lmstore", version)]
 #[command(after_help = exit::HELP)]
 pub struct Cli {
-    /// The store: a directory holding data.mdb and lock.mdb.
+    /// The store: a directory holding data.mdb and lock.mdb, or a postgres:// URL (stat, verify
+    /// and doctor check what applies to it; backup, salvage and tail --follow are LMDB-only).
     #[arg(long, short = 's', env = "LMSTORE", global = true, value_name = "PATH")]
     store: Option<PathBuf>,
     /// Print one JSON document (JSON Lines for streams) instead of a table.

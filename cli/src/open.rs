@@ -41,7 +41,24 @@ pub fn open(ctx: &Ctx, mode: Mode) -> CliResult<Store> {
     open_path(store_path(ctx)?, mode)
 }
 
+/// Whether `path` is a PostgreSQL URL rather than a directory.
+pub fn is_url(path: &Path) -> bool {
+    path.to_str()
+        .is_some_and(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+}
+
 pub fn open_path(path: &Path, mode: Mode) -> CliResult<Store> {
+    if is_url(path) {
+        // The server says whether the store exists; read-only never creates its tables.
+        return Store::open(
+            path,
+            OpenOptions {
+                read_only: mode == Mode::Read,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| refuse(path, e));
+    }
     if !existing(path)? {
         if mode != Mode::Create {
             return Err(CliError::not_found(format!(

@@ -47,6 +47,23 @@ LMSTORE_LIB="$root/target/release/liblmstore.so" node --test --test-name-pattern
   bindings/node/test/options.test.js | tee build/pg/node-options.out
 grep -q "^# pass 1" build/pg/node-options.out || { echo "Node options test did not run" >&2; exit 1; }
 
+step "the lmstore CLI against a postgres:// URL"
+cargo build -q -p lmstore-cli
+lm() { "$root/target/debug/lmstore" --store "$(store_url cli)" "$@"; }
+lm import tests/fixtures/seed-examples/promptlightning --json >build/pg/cli-import.json
+grep -q '"imported":10' build/pg/cli-import.json || { echo "CLI import on PostgreSQL: $(cat build/pg/cli-import.json)" >&2; exit 1; }
+[ "$(lm render summarizer --var input_text=Hello)" = "$(printf 'Summarize the following into exactly 3 bullet points:\n\nHello')" ] \
+  || { echo "CLI render on PostgreSQL differs" >&2; exit 1; }
+lm stat --json | grep -q '"template_ids":10' || { echo "CLI stat on PostgreSQL" >&2; exit 1; }
+lm verify --json | grep -q '"ok":true' || { echo "CLI verify on PostgreSQL" >&2; exit 1; }
+rm -rf build/pg/cli-copy
+lm dump | "$root/target/debug/lmstore" --store build/pg/cli-copy restore >/dev/null
+"$root/target/debug/lmstore" --store build/pg/cli-copy templates list --json | grep -q summarizer \
+  || { echo "CLI dump from PostgreSQL, restore into LMDB" >&2; exit 1; }
+if lm backup build/pg/cli-backup 2>build/pg/cli-backup.err; then echo "CLI backup of a PostgreSQL store succeeded" >&2; exit 1; fi
+grep -q "PostgreSQL\|not supported\|unsupported" build/pg/cli-backup.err || { echo "CLI backup error: $(cat build/pg/cli-backup.err)" >&2; exit 1; }
+echo "CLI on PostgreSQL: import, render, stat, verify, dump to LMDB, backup refused: ok"
+
 # Kills and restarts the server, so it runs last.
 step "the server killed with SIGKILL during appends from several processes"
 cargo test --test pg_crash -- --include-ignored --skip crash_child

@@ -3,7 +3,7 @@
 //! with `--fix`; the rest say what to do.
 
 use crate::exit::{CliError, CliResult, FAILURE};
-use crate::open::{open_path, store_path, Mode};
+use crate::open::{is_url, open_path, store_path, Mode};
 use crate::out::{self, Tone};
 use crate::Ctx;
 use clap::Args;
@@ -141,19 +141,23 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
             });
         }
         Ok(store) => {
-            let at_open = store.stale_readers_cleared_at_open();
-            let now = store.clear_stale_readers()?;
-            let cleared = at_open + now;
-            checks.push(Check {
-                name: "stale readers",
-                status: if cleared > 0 { Status::Fixed } else { Status::Ok },
-                detail: if cleared > 0 {
-                    format!("cleared {cleared} reader slots left by crashed processes (they pinned old pages and made the file grow)")
-                } else {
-                    "no reader slots of dead processes".into()
-                },
-                fix: None,
-            });
+            // Reader slots, the map and file modes are LMDB's; a PostgreSQL store has none.
+            let lmdb = !is_url(path);
+            if lmdb {
+                let at_open = store.stale_readers_cleared_at_open();
+                let now = store.clear_stale_readers()?;
+                let cleared = at_open + now;
+                checks.push(Check {
+                    name: "stale readers",
+                    status: if cleared > 0 { Status::Fixed } else { Status::Ok },
+                    detail: if cleared > 0 {
+                        format!("cleared {cleared} reader slots left by crashed processes (they pinned old pages and made the file grow)")
+                    } else {
+                        "no reader slots of dead processes".into()
+                    },
+                    fix: None,
+                });
+            }
             let stats = store.stats()?;
             let current = lmstore::meta::SCHEMA_VERSION;
             let old_format = stats.schema_version < current;
@@ -169,24 +173,26 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
                     "stop the applications that use the store, then run `lmstore upgrade`".to_owned()
                 }),
             });
-            let cap = a
-                .max_map_size
-                .unwrap_or(lmstore::lmdb::DEFAULT_MAX_MAP_SIZE as u64);
-            let used = stats.env.map_used;
-            let fraction = used as f64 / cap.max(1) as f64;
-            checks.push(Check {
-                name: "map size",
-                status: if fraction >= a.cap_warning { Status::Warning } else { Status::Ok },
-                detail: format!(
-                    "{} used of a {} cap ({:.1}%)",
-                    out::bytes(used),
-                    out::bytes(cap),
-                    fraction * 100.0
-                ),
-                fix: (fraction >= a.cap_warning).then(|| {
-                    "raise max_map_size where the application opens the store, or delete and trim data and then `lmstore backup --compact` to a new directory and swap it in".to_owned()
-                }),
-            });
+            if lmdb {
+                let cap = a
+                    .max_map_size
+                    .unwrap_or(lmstore::lmdb::DEFAULT_MAX_MAP_SIZE as u64);
+                let used = stats.env.map_used;
+                let fraction = used as f64 / cap.max(1) as f64;
+                checks.push(Check {
+                    name: "map size",
+                    status: if fraction >= a.cap_warning { Status::Warning } else { Status::Ok },
+                    detail: format!(
+                        "{} used of a {} cap ({:.1}%)",
+                        out::bytes(used),
+                        out::bytes(cap),
+                        fraction * 100.0
+                    ),
+                    fix: (fraction >= a.cap_warning).then(|| {
+                        "raise max_map_size where the application opens the store, or delete and trim data and then `lmstore backup --compact` to a new directory and swap it in".to_owned()
+                    }),
+                });
+            }
             let report = store.consistency_report()?;
             checks.push(Check {
                 name: "consistency",
@@ -202,7 +208,9 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
             });
         }
     }
-    checks.push(permissions(path, a.fix));
+    if !is_url(path) {
+        checks.push(permissions(path, a.fix));
+    }
     let failed = checks
         .iter()
         .any(|c| matches!(c.status, Status::Warning | Status::Problem));

@@ -1,7 +1,7 @@
 //! `lmstore stat`: what `mdb_stat -aefr` and the store's counters say, from one snapshot.
 
 use crate::exit::CliResult;
-use crate::open::{open, shown, Mode};
+use crate::open::{is_url, open, shown, Mode};
 use crate::out;
 use crate::Ctx;
 use clap::Args;
@@ -17,6 +17,9 @@ pub struct StatArgs {
 pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
     let store = open(ctx, Mode::Read)?;
     let s = store.stats()?;
+    if is_url(store.path()) {
+        return counts_only(ctx, &store, &s);
+    }
     let e = store.env_stat(!a.no_fill)?;
     let (ma, mi, pa) = lmstore::lmdb::lmdb_version();
     let map_used = e.pages_used * e.page_size as u64;
@@ -150,4 +153,47 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
         ],
         rows,
     )
+}
+
+/// A PostgreSQL store: the counts and versions (map, pages and readers are LMDB's).
+fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResult {
+    if ctx.json {
+        return out::json_doc(&json!({
+            "store": store.path(),
+            "backend": "postgres",
+            "lmstore_version": env!("CARGO_PKG_VERSION"),
+            "schema_version": s.schema_version,
+            "counts": {
+                "template_ids": s.template_ids,
+                "template_versions": s.template_versions,
+                "sessions": s.sessions,
+                "messages": s.messages,
+            },
+            "templates_modified_at": s.templates_modified_at,
+        }));
+    }
+    out::pairs(&[
+        ("store", store.path().display().to_string()),
+        (
+            "versions",
+            format!(
+                "lmstore {}, schema {}, PostgreSQL backend",
+                env!("CARGO_PKG_VERSION"),
+                s.schema_version
+            ),
+        ),
+        (
+            "templates",
+            format!(
+                "{} ids, {} versions (last change {})",
+                s.template_ids,
+                s.template_versions,
+                out::time(s.templates_modified_at)
+            ),
+        ),
+        (
+            "conversations",
+            format!("{} sessions, {} messages", s.sessions, s.messages),
+        ),
+    ])
 }
