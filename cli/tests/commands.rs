@@ -842,28 +842,14 @@ fn upgrade_rewrites_a_schema_1_store_and_doctor_points_to_it() {
     std::fs::copy(fixture, dir.path().join("data.mdb")).unwrap();
     let store = dir.path();
 
-    let d = json(
-        &lm(store)
-            .args(["doctor", "--json"])
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone(),
-    );
+    let d = lm_json(store, &["doctor", "--json"], 1);
     let schema = &d["checks"][1];
     assert_eq!(schema["name"], "schema");
     assert_eq!(schema["status"], "warning");
     assert!(schema["detail"].as_str().unwrap().contains("schema 1"));
     assert!(schema["fix"].as_str().unwrap().contains("lmstore upgrade"));
 
-    let before = lm(store)
-        .args(["templates", "get", "greet", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let before = lm_json(store, &["templates", "get", "greet", "--json"], 0);
     lm(store)
         .args(["templates", "put", "-"])
         .write_stdin(r#"{"id":"fresh","version":"1","template":"hi"}"#)
@@ -871,29 +857,15 @@ fn upgrade_rewrites_a_schema_1_store_and_doctor_points_to_it() {
         .failure()
         .stderr(predicate::str::contains("upgrade"));
 
-    let up = json(
-        &lm(store)
-            .args(["upgrade", "--json"])
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone(),
-    );
+    let up = lm_json(store, &["upgrade", "--json"], 0);
     assert_eq!(up["from_schema"], 1);
     assert_eq!(up["to_schema"], 2);
     assert_eq!(up["upgraded"], true);
     assert_eq!(up["messages"], 5);
     assert!(up["values"].as_u64().unwrap() > 5);
 
-    let after = lm(store)
-        .args(["templates", "get", "greet", "--json"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    assert_eq!(json(&before), json(&after));
+    let after = lm_json(store, &["templates", "get", "greet", "--json"], 0);
+    assert_eq!(before, after);
     lm(store).arg("verify").assert().success();
     lm(store)
         .args(["templates", "put", "-"])
@@ -906,14 +878,7 @@ fn upgrade_rewrites_a_schema_1_store_and_doctor_points_to_it() {
         .success()
         .stdout(predicate::str::contains("already at schema 2"));
     // The copied fixture is 644, so doctor still warns about permissions, not the schema.
-    let d = json(
-        &lm(store)
-            .args(["doctor", "--json"])
-            .assert()
-            .get_output()
-            .stdout
-            .clone(),
-    );
+    let d = lm_json(store, &["doctor", "--json"], 1);
     assert_eq!(d["checks"][1]["status"], "ok");
     assert_eq!(d["checks"][1]["detail"], "schema 2, the current format");
 }

@@ -70,6 +70,7 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
     if ctx.json {
         return out::json_doc(&doc);
     }
+    let counts = count_rows(&s);
     out::pairs(&[
         ("store", shown(store.path()).display().to_string()),
         (
@@ -80,19 +81,8 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
                 s.schema_version
             ),
         ),
-        (
-            "templates",
-            format!(
-                "{} ids, {} versions (last change {})",
-                s.template_ids,
-                s.template_versions,
-                out::time(s.templates_modified_at)
-            ),
-        ),
-        (
-            "conversations",
-            format!("{} sessions, {} messages", s.sessions, s.messages),
-        ),
+        counts[0].clone(),
+        counts[1].clone(),
         (
             "map",
             format!(
@@ -172,6 +162,7 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
             "templates_modified_at": s.templates_modified_at,
         }));
     }
+    let counts = count_rows(s);
     out::pairs(&[
         ("store", store.path().display().to_string()),
         (
@@ -182,6 +173,14 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
                 s.schema_version
             ),
         ),
+        counts[0].clone(),
+        counts[1].clone(),
+    ])
+}
+
+/// The two lines of counts both backends show.
+fn count_rows(s: &lmstore::Stats) -> [(&'static str, String); 2] {
+    [
         (
             "templates",
             format!(
@@ -195,5 +194,5 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
             "conversations",
             format!("{} sessions, {} messages", s.sessions, s.messages),
         ),
-    ])
+    ]
 }

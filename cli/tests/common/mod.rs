@@ -32,6 +32,11 @@ pub fn json(out: &[u8]) -> serde_json::Value {
     })
 }
 
+/// Runs `lmstore --store DIR ARGS...`, requires exit code `code`, parses its JSON output.
+pub fn lm_json(store: &Path, args: &[&str], code: i32) -> serde_json::Value {
+    json(&lm(store).args(args).assert().code(code).get_output().stdout)
+}
+
 pub fn json_lines(out: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(out)
         .lines()
