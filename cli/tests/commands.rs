@@ -4,6 +4,7 @@
 
 mod common;
 use common::*;
+use lmstore::{OpenOptions, Store};
 use predicates::prelude::*;
 
 #[test]
@@ -258,10 +259,28 @@ fn stat_reports_counts_tables_readers_and_versions() {
         assert!(text.contains(words), "missing {words}:\n{text}");
     }
     assert!(!text.contains('\x1b'), "escape codes with NO_COLOR");
+    assert!(text.contains("compression saved 0.0%"), "{text}");
     lm(dir.path())
         .args(["stat", "--no-fill", "--json"])
         .assert()
         .success();
+
+    // A large, repetitive tool output is compressed; stat says how much that saved.
+    let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
+    let big = "tool output line with some repeated words\n".repeat(500);
+    store
+        .append_messages(vec![msg("chat-3", "tool", None, &big)])
+        .unwrap();
+    drop(store);
+    let s = lm_json(dir.path(), &["stat", "--json"], 0);
+    let given = s["bodies"]["bytes"].as_u64().unwrap();
+    let stored = s["bodies"]["stored_bytes"].as_u64().unwrap();
+    assert!(given > big.len() as u64, "{s}");
+    assert!(stored < given / 4, "{s}");
+    assert!(
+        s["bodies"]["saved_fraction"].as_f64().unwrap() > 0.75,
+        "{s}"
+    );
 }
 
 #[test]

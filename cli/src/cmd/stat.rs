@@ -37,6 +37,7 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
             "messages": s.messages,
         },
         "templates_modified_at": s.templates_modified_at,
+        "bodies": bodies_json(&s),
         "map": {
             "size": e.map_size,
             "used": map_used,
@@ -83,6 +84,7 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
         ),
         counts[0].clone(),
         counts[1].clone(),
+        counts[2].clone(),
         (
             "map",
             format!(
@@ -160,6 +162,7 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
                 "messages": s.messages,
             },
             "templates_modified_at": s.templates_modified_at,
+            "bodies": bodies_json(s),
         }));
     }
     let counts = count_rows(s);
@@ -175,11 +178,29 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
         ),
         counts[0].clone(),
         counts[1].clone(),
+        counts[2].clone(),
     ])
 }
 
-/// The two lines of counts both backends show.
-fn count_rows(s: &lmstore::Stats) -> [(&'static str, String); 2] {
+/// Message bodies (content and metadata) as given and as stored: what compression saved.
+fn bodies_json(s: &lmstore::Stats) -> serde_json::Value {
+    json!({
+        "bytes": s.body_bytes,
+        "stored_bytes": s.body_stored_bytes,
+        "saved_fraction": saved(s),
+    })
+}
+
+fn saved(s: &lmstore::Stats) -> f64 {
+    if s.body_bytes == 0 {
+        0.0
+    } else {
+        1.0 - s.body_stored_bytes as f64 / s.body_bytes as f64
+    }
+}
+
+/// The lines of counts both backends show.
+fn count_rows(s: &lmstore::Stats) -> [(&'static str, String); 3] {
     [
         (
             "templates",
@@ -193,6 +214,15 @@ fn count_rows(s: &lmstore::Stats) -> [(&'static str, String); 2] {
         (
             "conversations",
             format!("{} sessions, {} messages", s.sessions, s.messages),
+        ),
+        (
+            "bodies",
+            format!(
+                "{} of message text and metadata stored in {} (compression saved {:.1}%)",
+                out::bytes(s.body_bytes),
+                out::bytes(s.body_stored_bytes),
+                100.0 * saved(s)
+            ),
         ),
     ]
 }
