@@ -3,6 +3,7 @@
 
 mod common;
 
+use lmstore::conversations::NewMessage;
 use lmstore::lmdb::pages::{self, Metas};
 use lmstore::templates::TemplateSpec;
 use lmstore::{ErrorKind, OpenOptions, Store};
@@ -357,6 +358,30 @@ fn salvage_keeps_creation_times_and_titles() {
         .unwrap();
     let tpl = store.get_template(b"tpl-1", Some(b"1.0.0")).unwrap();
     let session = store.get_session(b"titled").unwrap();
+    // An edited message: its updated_at differs from its created_at.
+    let old = store
+        .append_messages(vec![NewMessage::new(
+            b"titled",
+            None,
+            None,
+            b"user",
+            None,
+            b"first words",
+            None,
+            &[],
+        )
+        .unwrap()])
+        .unwrap()[0]
+        .id;
+    std::thread::sleep(std::time::Duration::from_millis(2));
+    store
+        .update_message(&old, Some(b"edited words"), None)
+        .unwrap();
+    let edited = common::unpack(&store.with_message(&old, |r| r.to_vec()).unwrap());
+    assert_ne!(
+        common::get(&edited, "created_at"),
+        common::get(&edited, "updated_at")
+    );
     drop(store);
     let (dest, report) = salvage(dir.path());
     assert_eq!(report.lost_count, 0, "{report:?}");
@@ -374,6 +399,16 @@ fn salvage_keeps_creation_times_and_titles() {
         common::get(&s1, "created_at")
     );
     assert_eq!(common::get(&s1, "title").as_str(), Some("A title"));
+    // Messages keep their own times, and an edit stays an edit.
+    let back = common::unpack(&out.with_message(&old, |r| r.to_vec()).unwrap());
+    for name in ["created_at", "updated_at", "ts", "content"] {
+        assert_eq!(
+            common::get(&edited, name),
+            common::get(&back, name),
+            "{name}"
+        );
+    }
+    assert!(out.verify().is_ok());
 }
 
 #[test]

@@ -410,7 +410,8 @@ fn insert(
     ts: i64,
     now: i64,
 ) -> Result<record::BodySize> {
-    insert_encoded(txn, msg, ts, &msg.encode_record(ts, now))
+    let (created, updated) = msg.recorded_times.unwrap_or((now, now));
+    insert_encoded(txn, msg, ts, &msg.encode_record_at(ts, created, updated))
 }
 
 /// Writes an encoded message record with every index entry it needs; returns the sizes of its

@@ -36,6 +36,9 @@ pub struct NewMessage {
     pub in_reply_to: Option<[u8; 16]>,
     /// A validated MessagePack map (encoded), `{}` when none was given.
     pub metadata: Vec<u8>,
+    /// `created_at` and `updated_at` when they are known from elsewhere (salvage keeps a
+    /// message's own); None: the time of the append.
+    pub recorded_times: Option<(i64, i64)>,
 }
 
 pub fn check_id(bytes: &[u8], what: &str) -> Result<[u8; 16]> {
@@ -103,6 +106,7 @@ impl NewMessage {
             content,
             in_reply_to,
             metadata,
+            recorded_times: None,
         })
     }
 
@@ -183,15 +187,20 @@ impl NewMessage {
         )
     }
 
-    /// The stored record (schema 2, compact): see [`encode_stored`].
+    /// The stored record (schema 2, compact) of a message written `now`: see [`encode_stored`].
     pub fn encode_record(&self, ts: i64, now: i64) -> Vec<u8> {
+        self.encode_record_at(ts, now, now)
+    }
+
+    /// The stored record with the given `created_at` and `updated_at`.
+    pub fn encode_record_at(&self, ts: i64, created_at: i64, updated_at: i64) -> Vec<u8> {
         encode_stored(
             &StoredFields {
                 role: &self.role,
                 agent_id: self.agent_id.as_deref().map(str::as_bytes),
                 in_reply_to: self.in_reply_to,
-                created_at: now,
-                updated_at: now,
+                created_at,
+                updated_at,
             },
             ts,
             self.content.as_bytes(),

@@ -52,11 +52,7 @@ pub fn restore_message(
             uuid::Uuid::from_bytes(msg.id)
         )));
     }
-    let key = keys::entry(msg.session_id.as_bytes(), ts, &msg.id);
-    let mut stored = msg.encode_record(ts, created_at);
-    if updated_at != created_at {
-        stored = record::update_record(&key, &stored, None, None, updated_at)?;
-    }
+    let stored = msg.encode_record_at(ts, created_at, updated_at);
     let size = super::insert_encoded(txn, msg, ts, &stored)?;
     meta::add_body(txn, size, 1)?;
     meta::add(txn, Counter::Messages, 1)

@@ -320,7 +320,13 @@ fn message_from_stored(key: &[u8], value: &[u8]) -> Result<NewMessage> {
         None => Vec::new(),
         Some(m) => crate::codec::encode(m),
     };
-    NewMessage::new(
+    let time = |name: &str| {
+        field(&record, name)
+            .and_then(Mp::as_i64)
+            .filter(|t| (0..=conversations::record::MAX_TS).contains(t))
+    };
+    let recorded_times = time("created_at").zip(time("updated_at"));
+    let mut message = NewMessage::new(
         session,
         Some(&id),
         Some(ts),
@@ -329,7 +335,9 @@ fn message_from_stored(key: &[u8], value: &[u8]) -> Result<NewMessage> {
         text("content")?.unwrap_or_default(),
         text("in_reply_to")?,
         &metadata,
-    )
+    )?;
+    message.recorded_times = recorded_times;
+    Ok(message)
 }
 
 fn write_templates(store: &Store, found: &Found, report: &mut SalvageReport) {
