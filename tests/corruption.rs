@@ -7,7 +7,8 @@
 //! hit), and prints the count of each outcome with and without the verifying open.
 //!
 //! `LMSTORE_CORRUPTIONS=N` sets the number of damaged copies (default 150; each runs twice,
-//! with and without LMS_OPEN_VERIFY); `LMSTORE_CORRUPTION_SEED` changes the damage drawn.
+//! with and without LMS_OPEN_VERIFY); `LMSTORE_CORRUPTION_SEED` changes the damage drawn;
+//! `LMSTORE_CORRUPTION_ONLY=I` reruns case I alone.
 
 mod common;
 
@@ -616,7 +617,14 @@ fn corruption_campaign() {
     let (mut with_verify, mut without) = (Tally::default(), Tally::default());
     let started = Instant::now();
     let (mut salvaged, mut salvage_failures) = (0, Vec::new());
+    // LMSTORE_CORRUPTION_ONLY=I reruns one case of a campaign (same N and seed) to debug it.
+    let only: Option<usize> = std::env::var("LMSTORE_CORRUPTION_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     for (i, damage) in cases.iter().enumerate() {
+        if only.is_some_and(|o| o != i) {
+            continue;
+        }
         let case: PathBuf = work.path().join(format!("case-{i}"));
         std::fs::create_dir_all(&case).unwrap();
         let file = pages::data_file(&case);

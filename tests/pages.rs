@@ -318,6 +318,44 @@ fn salvage_reads_leaves_below_a_damaged_branch_and_without_meta_pages() {
     assert!(out.verify().is_ok());
 }
 
+/// A damaged separator key in a branch page makes an intact leaf look out of place: the walk
+/// refuses that leaf, and salvage must still read it (found by the corruption campaign).
+#[test]
+fn salvage_reads_an_intact_leaf_that_a_damaged_separator_misplaces() {
+    let u16_at = |b: &[u8], at: usize| u16::from_ne_bytes([b[at], b[at + 1]]) as usize;
+    let dir = tempfile::tempdir().unwrap();
+    populate(dir.path(), 3000);
+    let all = keys_of(dir.path(), "messages");
+    let branch = page_of(dir.path(), "messages", 1);
+    let mut page = read_page(dir.path(), branch);
+    // Node 1's separator becomes its child's first key plus one: the child's key 0 is now
+    // below the range its parent gives it, while the branch itself stays in order.
+    let node = u16_at(&page, 16 + 2);
+    let child = (u16_at(&page, node) | u16_at(&page, node + 2) << 16) as u64;
+    let ksize = u16_at(&page, node + 6);
+    let leaf = read_page(dir.path(), child);
+    let first = u16_at(&leaf, 16);
+    assert_eq!(u16_at(&leaf, first + 6), ksize, "same key length");
+    let mut key = leaf[first + 8..first + 8 + ksize].to_vec();
+    *key.last_mut().unwrap() += 1;
+    page[node + 8..node + 8 + ksize].copy_from_slice(&key);
+    write_page(dir.path(), branch, &page);
+
+    let report = lmstore::recovery::verify_path(dir.path()).unwrap();
+    assert!(
+        report
+            .damage
+            .iter()
+            .any(|d| d.page == Some(child) && d.what.contains("out of order")),
+        "{:?}",
+        report.damage
+    );
+    let (dest, report) = salvage(dir.path());
+    assert_eq!(report.messages as usize, all.len(), "{report:?}");
+    let out = Store::open(dest.path(), OpenOptions::default()).unwrap();
+    assert_eq!(out.verify().unwrap() as usize, all.len());
+}
+
 #[test]
 fn salvage_refuses_bad_arguments_and_never_crashes_on_junk() {
     let dir = tempfile::tempdir().unwrap();

@@ -204,6 +204,10 @@ pub struct Reader {
     leaf: u64,
     /// Overflow runs claimed so far (first page, pages).
     runs: Vec<(u64, u64)>,
+    /// Leaf pages a walk reached but refused for their place in the tree (a key outside the
+    /// range the parent gave, or the wrong level): the damage may be the parent's, so salvage
+    /// reads them as orphans.
+    misplaced: Vec<u64>,
 }
 
 const FREE_OWNER: u8 = 255;
@@ -426,6 +430,7 @@ impl Reader {
             damage_count: 0,
             leaf: 0,
             runs: Vec::new(),
+            misplaced: Vec::new(),
         })
     }
 
@@ -746,6 +751,9 @@ impl Reader {
         let want_leaf = level == ctx.depth;
         if page.branch == want_leaf {
             ctx.counts.damaged += 1;
+            if !page.branch {
+                self.misplaced.push(pgno);
+            }
             let (is, want) = if page.branch {
                 ("branch", "leaf")
             } else {
@@ -773,6 +781,9 @@ impl Reader {
                 || (ctx.cmp.integer && key.len() != 8 && key.len() != 4);
             if bad {
                 ctx.counts.damaged += 1;
+                if !page.branch {
+                    self.misplaced.push(pgno);
+                }
                 return self.note(damage(
                     Some(pgno),
                     table,
@@ -890,8 +901,9 @@ impl Reader {
     }
 
     /// Visits the entries of every intact leaf page that no walk so far reached (not in a
-    /// table, not listed free): the leaves below a damaged branch page, for salvage. Each
-    /// page is checked as a walk would, except for its place in a tree.
+    /// table, not listed free) or that a walk refused for its place in the tree: the leaves
+    /// below a damaged branch page, for salvage. Each page is checked as a walk would,
+    /// except for its place in a tree.
     pub fn orphan_leaves(&mut self, visit: &mut OrphanVisitor<'_>) -> u64 {
         let end = self.pages.min(self.file_pages());
         if self.owner.is_empty() {
@@ -900,7 +912,7 @@ impl Reader {
         let mut found = 0;
         let mut buf = Vec::new();
         for pgno in 2..end {
-            if self.owner[pgno as usize] != 0 {
+            if self.owner[pgno as usize] != 0 && !self.misplaced.contains(&pgno) {
                 continue;
             }
             let Ok(page) = self.tree_page(pgno, &mut buf) else {
