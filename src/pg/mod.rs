@@ -373,10 +373,14 @@ impl PgStore {
                 }
                 Err(e) => {
                     if conn.client.batch_execute("ROLLBACK").is_err() {
+                        // The connection died after the failure. Nothing was committed, so a
+                        // serialization failure still runs again, on a new connection (whose
+                        // open fails with LMS_IO and the reason while the server is down).
                         *slot = None;
-                        return Err(e);
-                    }
-                    if !retry {
+                        if !retry {
+                            return Err(e);
+                        }
+                    } else if !retry {
                         return Err(e);
                     }
                     if started.elapsed() > RETRY_FOR {
