@@ -32,7 +32,7 @@ test('npm pack tarball installs into an empty folder and runs without Rust', { t
   const [info] = JSON.parse(packOut.slice(packOut.indexOf('[')));
   const files = info.files.map((f) => f.path);
   assert.ok(files.includes(`prebuilds/${process.platform}-${process.arch}/liblmstore.so`), 'the library travels in the tarball');
-  for (const f of ['index.js', 'index.d.ts', 'lib/ffi.js', 'lib/store.js', 'README.md', 'examples/basic.js', 'LICENSE-MIT', 'LICENSE-APACHE']) assert.ok(files.includes(f), f);
+  for (const f of ['index.js', 'index.d.ts', 'lib/ffi.js', 'lib/store.js', 'lib/import-worker.js', 'README.md', 'examples/basic.js', 'LICENSE-MIT', 'LICENSE-APACHE']) assert.ok(files.includes(f), f);
   // The package's copies of the licenses are the repository's.
   for (const f of ['LICENSE-MIT', 'LICENSE-APACHE']) {
     assert.ok(fs.readFileSync(path.join(pkgRoot, f)).equals(fs.readFileSync(path.join(pkgRoot, '..', '..', f))), `${f} matches the root's`);
@@ -55,4 +55,24 @@ test('npm pack tarball installs into an empty folder and runs without Rust', { t
   assert.match(out, /assistant: Let me check\./);
   assert.ok(out.includes(`from ${installedLib}`) || out.includes(path.join(app, 'node_modules', 'lmstore', 'prebuilds')), out);
   assert.match(out, /\nok\n?$/);
+
+  // The natural code for a bulk import, from the installed package: the Promise form, whose
+  // worker thread must find the same library in the tarball.
+  fs.writeFileSync(path.join(app, 'import.js'), `
+const fs = require('fs');
+const path = require('path');
+const lmstore = require('lmstore');
+const [db, prompts] = process.argv.slice(2);
+fs.mkdirSync(prompts, { recursive: true });
+fs.writeFileSync(path.join(prompts, 'hello.yaml'), 'id: hello\\nversion: 1.0.0\\ntemplate: "Hello {{ name }}"\\ninputs:\\n  name:\\n    type: string\\n');
+const s = lmstore.open(db);
+s.importFolder(prompts).then((r) => {
+  console.log('imported', r.imported, s.render('hello', { name: 'Ada' }));
+  s.close();
+});
+`);
+  const imported = execFileSync(process.execPath, [path.join(app, 'import.js'), path.join(work, 'db2'), path.join(work, 'prompts')], {
+    cwd: app, env, encoding: 'utf8',
+  });
+  assert.equal(imported.trim(), 'imported 1 Hello Ada');
 });
