@@ -238,6 +238,24 @@ pub(crate) unsafe fn out_pair<'a>(
     Ok((o, l))
 }
 
+/// A file-system path argument: required, and without NUL bytes (the OS cannot take them).
+///
+/// # Safety
+/// A non-NULL `ptr` points at `len` readable bytes for the call (ABI contract).
+pub(crate) unsafe fn path_arg<'a>(
+    ptr: *const std::ffi::c_char,
+    len: usize,
+    what: &str,
+) -> Result<&'a std::path::Path> {
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: forwarded caller contract.
+    let bytes = unsafe { required(ptr as *const u8, len, what) }?;
+    if bytes.contains(&0) {
+        return Err(Error::invalid(format!("{what} contains a NUL byte")));
+    }
+    Ok(std::path::Path::new(std::ffi::OsStr::from_bytes(bytes)))
+}
+
 /// The message describing the last failure on this thread.
 ///
 /// @return A NUL-terminated string owned by the library, valid until the next lmstore call on

@@ -1,13 +1,11 @@
 //! Import, verify and export of YAML prompt folders, and migration of the two LMDB layouts
 //! lmstore replaces (docs/import.md, docs/migration.md). Reports cross as MessagePack maps.
 
-use super::boundary::{boundary, copy_out, out_pair, required};
+use super::boundary::{boundary, copy_out, out_pair, path_arg};
 use super::env::{lms_db, store};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::import::ImportOptions;
-use std::ffi::{c_char, c_int, c_void, OsStr};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::ffi::{c_char, c_int, c_void};
 
 /// Import flag: report what would happen, write nothing.
 pub const LMS_IMPORT_DRY_RUN: u32 = 1;
@@ -24,15 +22,6 @@ pub const LMS_MIGRATE_TKR_AGENT_CHAT: u32 = 2;
 /// Progress callback: `done` of `known` units so far. Called on the calling thread during the
 /// call, never after it returns; it must not call back into lmstore on the same handle.
 pub type lms_progress_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, done: u64, known: u64)>;
-
-fn path_arg<'a>(ptr: *const c_char, len: usize, what: &str) -> Result<&'a Path> {
-    // SAFETY: caller contract on (ptr, len).
-    let bytes = unsafe { required(ptr as *const u8, len, what) }?;
-    if bytes.contains(&0) {
-        return Err(Error::invalid(format!("{what} contains a NUL byte")));
-    }
-    Ok(Path::new(OsStr::from_bytes(bytes)))
-}
 
 fn call_progress(progress: lms_progress_fn, ctx: *mut c_void) -> impl FnMut(u64, u64) {
     move |done, known| {
@@ -69,10 +58,12 @@ pub unsafe extern "C" fn lms_import_folder(
     report_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(report, report_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(report, report_len) }?;
         // SAFETY: caller contract on db.
         let store = unsafe { store(db) }?;
-        let root = path_arg(path, path_len, "path")?;
+        // SAFETY: caller contract on (path, path_len).
+        let root = unsafe { path_arg(path, path_len, "path") }?;
         let known = LMS_IMPORT_DRY_RUN | LMS_IMPORT_ATOMIC | LMS_IMPORT_REPLACE;
         if flags & !known != 0 {
             return Err(Error::invalid(format!("unknown import flags 0x{flags:x}")));
@@ -104,10 +95,12 @@ pub unsafe extern "C" fn lms_verify_import(
     report_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(report, report_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(report, report_len) }?;
         // SAFETY: caller contract on db.
         let store = unsafe { store(db) }?;
-        let root = path_arg(path, path_len, "path")?;
+        // SAFETY: caller contract on (path, path_len).
+        let root = unsafe { path_arg(path, path_len, "path") }?;
         copy_out(&store.verify_import(root)?.encode(), out, out_len)
     })
 }
@@ -130,10 +123,12 @@ pub unsafe extern "C" fn lms_export_folder(
     report_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(report, report_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(report, report_len) }?;
         // SAFETY: caller contract on db.
         let store = unsafe { store(db) }?;
-        let dir = path_arg(path, path_len, "path")?;
+        // SAFETY: caller contract on (path, path_len).
+        let dir = unsafe { path_arg(path, path_len, "path") }?;
         copy_out(&store.export_folder(dir)?.encode(), out, out_len)
     })
 }
@@ -168,11 +163,14 @@ pub unsafe extern "C" fn lms_migrate(
     report_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(report, report_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(report, report_len) }?;
         // SAFETY: caller contract on db.
         let store = unsafe { store(db) }?;
-        let src = path_arg(source, source_len, "source")?;
-        let side = path_arg(side_file, side_file_len, "side_file")?;
+        // SAFETY: caller contract on (source, source_len).
+        let src = unsafe { path_arg(source, source_len, "source") }?;
+        // SAFETY: caller contract on (side_file, side_file_len).
+        let side = unsafe { path_arg(side_file, side_file_len, "side_file") }?;
         let mut p = call_progress(progress, ctx);
         let r = match kind {
             LMS_MIGRATE_PROMPTLIGHTNING => store.migrate_promptlightning(src, side, &mut p)?,

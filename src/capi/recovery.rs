@@ -2,22 +2,10 @@
 
 use super::boundary::*;
 use super::env::store;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::recovery;
 use std::ffi::{c_char, c_int};
-use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
-
-/// # Safety
-/// `path` points at `len` readable bytes (ABI contract).
-unsafe fn path_arg<'a>(path: *const c_char, len: usize, what: &str) -> Result<&'a Path> {
-    // SAFETY: forwarded caller contract.
-    let bytes = unsafe { required(path as *const u8, len, what) }?;
-    if bytes.contains(&0) {
-        return Err(Error::invalid(format!("{what} contains a NUL byte")));
-    }
-    Ok(Path::new(std::ffi::OsStr::from_bytes(bytes)))
-}
 
 /// Hands the report to the caller, then fails with LMS_CORRUPT naming the first damage.
 fn report_out(
@@ -54,8 +42,10 @@ pub unsafe extern "C" fn lms_verify(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on path.
+        // SAFETY: caller contract on (path, path_len).
         let dir = unsafe { path_arg(path, path_len, "path") }?;
         let report = recovery::verify_path(dir)?;
         report_out(report, out, out_len, &crate::lmdb::pages::data_file(dir))
@@ -77,7 +67,8 @@ pub unsafe extern "C" fn lms_verify_db(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on db.
         let store = unsafe { store(db) }?;
         let report = store.verify_pages()?;
@@ -121,10 +112,13 @@ pub unsafe extern "C" fn lms_salvage(
     out_len: *mut usize,
 ) -> c_int {
     boundary(|| {
-        let (out, out_len) = out_pair(out, out_len)?;
+        // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
+        let (out, out_len) = unsafe { out_pair(out, out_len) }?;
         // SAFETY: caller contract on src and dest.
+        // SAFETY: caller contract on (src, src_len).
         let src = unsafe { path_arg(src, src_len, "src") }?;
         // SAFETY: as above.
+        // SAFETY: caller contract on (dest, dest_len).
         let dest = unsafe { path_arg(dest, dest_len, "dest") }?;
         let report = recovery::salvage(src, dest)?;
         copy_out(&report.to_msgpack(), out, out_len)
