@@ -102,9 +102,8 @@ pub unsafe extern "C" fn lms_render(
     boundary(|| {
         // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
         let (out, out_len) = unsafe { text_pair(out, out_len) }?;
-        // SAFETY: forwarded caller contract.
+        // SAFETY: forwarded caller contract: every pointer is valid for its length during the call.
         let text =
-            // SAFETY: caller contract: the pointer is valid for its length during the call.
             unsafe { render_stored(db, id, id_len, version, version_len, false, vars, vars_len) }?;
         text_out(&text, out, out_len)
     })
@@ -135,9 +134,8 @@ pub unsafe extern "C" fn lms_render_into(
         // SAFETY: caller contract: a non-NULL out_len is writable for the call.
         let out_len = unsafe { out_ptr(out_len, "out_len") }?;
         *out_len = 0;
-        // SAFETY: forwarded caller contract.
+        // SAFETY: forwarded caller contract: every pointer is valid for its length during the call.
         let text =
-            // SAFETY: caller contract: the pointer is valid for its length during the call.
             unsafe { render_stored(db, id, id_len, version, version_len, false, vars, vars_len) }?;
         // SAFETY: caller contract: buf holds cap writable bytes, apart from our text.
         unsafe { copy_into(text.as_bytes(), buf as *mut u8, cap, out_len) }
@@ -164,9 +162,8 @@ pub unsafe extern "C" fn lms_render_by_alias(
     boundary(|| {
         // SAFETY: caller contract: non-NULL out-pointers are writable for the call.
         let (out, out_len) = unsafe { text_pair(out, out_len) }?;
-        // SAFETY: forwarded caller contract.
+        // SAFETY: forwarded caller contract: every pointer is valid for its length during the call.
         let text =
-            // SAFETY: caller contract: the pointer is valid for its length during the call.
             unsafe { render_stored(db, id, id_len, alias, alias_len, true, vars, vars_len) }?;
         text_out(&text, out, out_len)
     })
@@ -192,9 +189,8 @@ pub unsafe extern "C" fn lms_render_by_alias_into(
         // SAFETY: caller contract: a non-NULL out_len is writable for the call.
         let out_len = unsafe { out_ptr(out_len, "out_len") }?;
         *out_len = 0;
-        // SAFETY: forwarded caller contract.
+        // SAFETY: forwarded caller contract: every pointer is valid for its length during the call.
         let text =
-            // SAFETY: caller contract: the pointer is valid for its length during the call.
             unsafe { render_stored(db, id, id_len, alias, alias_len, true, vars, vars_len) }?;
         // SAFETY: caller contract: buf holds cap writable bytes, apart from our text.
         unsafe { copy_into(text.as_bytes(), buf as *mut u8, cap, out_len) }
