@@ -277,7 +277,8 @@
 #define LMS_OPEN_CREATE_PARENTS 8
 
 /**
- * Backup flag: compact while copying (omit free pages).
+ * Backup flag: compact while copying: every table is rewritten with full pages and free pages
+ * are left out (a schema-1 store: free pages left out only).
  */
 #define LMS_BACKUP_COMPACT 1
 

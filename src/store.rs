@@ -174,8 +174,29 @@ impl Store {
         })
     }
 
+    /// A consistent copy of the store in `dest` (a new or empty directory) while readers and
+    /// writers go on. `compact` rewrites every table with full pages ([`Store::repack_into`]):
+    /// LMDB's own compacting copy only leaves out free pages, and keeps the half-full pages
+    /// that appends to many sessions leave behind. A schema-1 store is copied by LMDB.
     pub fn backup(&self, dest: &Path, compact: bool) -> Result<()> {
-        self.lmdb("backup")?.backup(dest, compact)
+        let env = self.lmdb("backup")?;
+        if !compact || env.is_legacy() {
+            return env.backup(dest, compact);
+        }
+        env.prepare_backup_target(dest)?;
+        match self.repack_into(dest) {
+            Ok(_) => {
+                // The copy's own lock file; nothing has the new store open any more.
+                let _ = std::fs::remove_file(dest.join("lock.mdb"));
+                Ok(())
+            }
+            Err(e) => {
+                for name in ["data.mdb", "lock.mdb"] {
+                    let _ = std::fs::remove_file(dest.join(name));
+                }
+                Err(e.context(&format!("backup to {}", dest.display())))
+            }
+        }
     }
 
     // ---- templates ----

@@ -460,11 +460,9 @@ fn usage_counts_every_table() {
     assert!(u.file_pages > m.pages());
 }
 
-#[test]
-fn repack_fills_pages_and_keeps_every_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = open_no_sync(&dir);
-    // Appends to many sessions in turn: the pattern that leaves pages two thirds full.
+/// Appends to many sessions in turn: the pattern that leaves pages two thirds full.
+fn interleaved_store(dir: &tempfile::TempDir) -> Store {
+    let s = open_no_sync(dir);
     for round in 0..8 {
         for session in 0..12 {
             let batch = (0..40)
@@ -487,6 +485,17 @@ fn repack_fills_pages_and_keeps_every_record() {
             s.append_messages(batch).unwrap();
         }
     }
+    s
+}
+
+fn messages_fill(u: &lmstore::lmdb::Usage) -> f64 {
+    u.table("messages").unwrap().leaf_fill(u.page_size)
+}
+
+#[test]
+fn repack_fills_pages_and_keeps_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = interleaved_store(&dir);
     let copy = tempfile::tempdir().unwrap();
     let target = copy.path().join("packed");
     let copied = s.repack_into(&target).unwrap();
@@ -503,17 +512,67 @@ fn repack_fills_pages_and_keeps_every_record() {
         assert_eq!(latest(&s, &name, 500), latest(&packed, &name, 500));
     }
     let (ua, ub) = (s.usage().unwrap(), packed.usage().unwrap());
-    let fill = |u: &lmstore::lmdb::Usage| u.table("messages").unwrap().leaf_fill(u.page_size);
     assert!(
-        fill(&ub) > 0.9 && fill(&ub) > fill(&ua),
+        messages_fill(&ub) > 0.9 && messages_fill(&ub) > messages_fill(&ua),
         "repacked {:.2} vs appended {:.2}",
-        fill(&ub),
-        fill(&ua)
+        messages_fill(&ub),
+        messages_fill(&ua)
     );
     // The target must be new.
     let e = s.repack_into(&target).unwrap_err();
     assert_eq!(e.kind, ErrorKind::InvalidArgument);
     assert!(e.message.contains("not an empty directory"), "{e}");
+}
+
+#[test]
+fn a_compact_backup_has_full_pages_and_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = interleaved_store(&dir);
+    let copies = tempfile::tempdir().unwrap();
+    let (plain, compact) = (copies.path().join("plain"), copies.path().join("compact"));
+    s.backup(&plain, false).unwrap();
+    s.backup(&compact, true).unwrap();
+    // A backup is the data file alone, private to its owner, like LMDB's own copy.
+    let names: Vec<_> = std::fs::read_dir(&compact)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["data.mdb"]);
+    let size = |d: &std::path::Path| std::fs::metadata(d.join("data.mdb")).unwrap().len();
+    assert!(
+        size(&compact) * 10 < size(&plain) * 8,
+        "compact {} vs plain {}",
+        size(&compact),
+        size(&plain)
+    );
+    let packed = Store::open(&compact, OpenOptions::default()).unwrap();
+    assert_eq!(packed.verify().unwrap(), 12 * 8 * 40);
+    let (a, b) = (s.stats().unwrap(), packed.stats().unwrap());
+    assert_eq!(
+        (a.messages, a.sessions, a.body_bytes, a.schema_version),
+        (b.messages, b.sessions, b.body_bytes, b.schema_version)
+    );
+    for session in 0..12 {
+        let name = format!("session-{session:02}");
+        assert_eq!(latest(&s, &name, 500), latest(&packed, &name, 500));
+    }
+    let fill = messages_fill(&packed.usage().unwrap());
+    assert!(fill > 0.9, "{fill:.2}");
+    // The copy is a store like any other: it takes writes.
+    packed
+        .append_messages(vec![NewMessage::new(
+            b"session-00",
+            None,
+            None,
+            b"user",
+            None,
+            b"after the copy",
+            None,
+            &[],
+        )
+        .unwrap()])
+        .unwrap();
+    assert_eq!(packed.stats().unwrap().messages, 12 * 8 * 40 + 1);
 }
 
 #[test]

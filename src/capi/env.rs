@@ -41,7 +41,8 @@ pub const LMS_OPEN_VERIFY: u32 = 4;
 /// directory is created, and a missing parent is LMS_NOT_FOUND, so a mistyped path never
 /// silently gives a new, empty store.
 pub const LMS_OPEN_CREATE_PARENTS: u32 = 8;
-/// Backup flag: compact while copying (omit free pages).
+/// Backup flag: compact while copying: every table is rewritten with full pages and free pages
+/// are left out (a schema-1 store: free pages left out only).
 pub const LMS_BACKUP_COMPACT: u32 = 1;
 
 /// Options for lms_open(). Initialize with lms_options_init(), then set what you need.

@@ -193,7 +193,7 @@ pub fn range(
     name: &[u8],
     q: &RangeQuery<'_>,
 ) -> Result<Page> {
-    let mut body = Page::builder(q.limit.min(256) as usize * 256);
+    let mut body = Page::builder(q.limit.min(256) as usize * 512);
     let (count, next) = range_to(txn, kind, name, q, &mut body)?;
     Ok(Page::finish(body, count, next))
 }

@@ -38,6 +38,9 @@ impl Store {
         }
         let opts = OpenOptions {
             no_sync: true,
+            read_only: false,
+            verify: false,
+            create_parents: false,
             map_size: env.info()?.map_size as usize,
             ..env.options()
         };

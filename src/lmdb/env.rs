@@ -654,9 +654,10 @@ impl Env {
     /// Writes a consistent copy of the environment into the empty (or new) directory `dest`
     /// while readers and writers go on (LMDB copies from a read snapshot). The copy gets the
     /// store's file mode from the moment it exists, so it is never readable by others.
-    pub fn backup(&self, dest: &Path, compact: bool) -> Result<()> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        use std::os::unix::io::AsRawFd;
+    /// Makes `dest` an empty directory for a backup (created with the store's directory mode
+    /// when missing); a directory holding anything is refused and left as it is.
+    pub fn prepare_backup_target(&self, dest: &Path) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
         let target = dest.display();
         match std::fs::read_dir(dest) {
             Ok(mut entries) => {
@@ -679,6 +680,14 @@ impl Env {
                 .map_err(|e| io_error(e, &format!("creating {target}")))?,
             Err(e) => return Err(io_error(e, &format!("backup target {target}"))),
         }
+        Ok(())
+    }
+
+    pub fn backup(&self, dest: &Path, compact: bool) -> Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::io::AsRawFd;
+        let target = dest.display();
+        self.prepare_backup_target(dest)?;
         let file_path = dest.join("data.mdb");
         let file = std::fs::OpenOptions::new()
             .write(true)

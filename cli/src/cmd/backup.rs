@@ -1,5 +1,6 @@
-//! `lmstore backup DEST [--compact]`: LMDB's hot copy (a read snapshot, so readers and
-//! writers go on), with a progress bar fed by the size of the file being written.
+//! `lmstore backup DEST [--compact]`: a hot copy from one read snapshot (readers and writers
+//! go on), with a progress bar fed by the size of the file being written. `--compact` rewrites
+//! every table with full pages, lmstore's VACUUM INTO.
 
 use crate::exit::{CliError, CliResult};
 use crate::open::{open, shown, Mode};
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 pub struct BackupArgs {
     /// An empty or missing directory to write the copy into.
     pub dest: PathBuf,
-    /// Leave out free pages and renumber the rest (smaller, slower).
+    /// Rewrite every table with full pages, leaving out free pages (smaller, slower).
     #[arg(long)]
     pub compact: bool,
 }
@@ -43,7 +44,7 @@ pub fn run(ctx: &Ctx, a: BackupArgs) -> CliResult {
     check_dest(&a.dest)?;
     let e = store.env_stat(false)?;
     let used = e.pages_used * e.page_size as u64;
-    // A compacted copy leaves out the free pages.
+    // A compacted copy leaves out the free pages (and fills the rest, so it ends up smaller).
     let expected = if a.compact {
         used.saturating_sub(e.free_pages * e.page_size as u64)
     } else {
