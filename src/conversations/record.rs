@@ -360,18 +360,7 @@ impl<'a> Reader<'a> {
         }
     }
     fn str(&mut self) -> Result<&'a [u8]> {
-        // The two headers every message uses are read here; rmp reads the rest.
-        let n = match self.0 {
-            [b @ 0xa0..=0xbf, rest @ ..] => {
-                self.0 = rest;
-                (b & 0x1f) as u32
-            }
-            [0xd9, n, rest @ ..] => {
-                self.0 = rest;
-                *n as u32
-            }
-            _ => rmp::decode::read_str_len(&mut self.0).map_err(|_| bad("expected a string"))?,
-        };
+        let n = rmp::decode::read_str_len(&mut self.0).map_err(|_| bad("expected a string"))?;
         self.take(n as usize)
     }
     fn bin(&mut self) -> Result<&'a [u8]> {
@@ -379,12 +368,6 @@ impl<'a> Reader<'a> {
         self.take(n as usize)
     }
     fn int(&mut self) -> Result<i64> {
-        // Time deltas are mostly 0 or small: fixints are read here, rmp reads the rest.
-        if let [b @ (0x00..=0x7f | 0xe0..=0xff), rest @ ..] = self.0 {
-            self.0 = rest;
-            // Positive and negative fixints both read as the byte's two's complement value.
-            return Ok(*b as i8 as i64);
-        }
         rmp::decode::read_int(&mut self.0).map_err(|_| bad("expected an integer"))
     }
 }
@@ -489,87 +472,20 @@ pub fn write_public(key: &[u8], stored: &[u8], out: &mut impl PageWrite) -> Resu
 /// what did not fit.
 pub trait PageWrite {
     fn put(&mut self, bytes: &[u8]);
-    /// About this many bytes follow (a hint; a fixed buffer ignores it).
-    fn reserve(&mut self, _additional: usize) {}
 }
 
 impl PageWrite for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
-    fn reserve(&mut self, additional: usize) {
-        Vec::reserve(self, additional);
-    }
 }
 
-/// The small pieces of one public record (field names, ids, integers, string headers) are
-/// gathered on the stack and put in a few pieces: a page writes ~20 of them per message, and a
-/// call per piece cost more than the message's content copy.
-struct Gather<'o, W: PageWrite> {
-    out: &'o mut W,
-    buf: [u8; GATHER],
-    len: usize,
-}
-
-const GATHER: usize = 256;
-
-impl<'o, W: PageWrite> Gather<'o, W> {
-    fn new(out: &'o mut W) -> Self {
-        Gather {
-            out,
-            buf: [0; GATHER],
-            len: 0,
-        }
-    }
-
-    fn flush(&mut self) {
-        if self.len > 0 {
-            self.out.put(&self.buf[..self.len]);
-            self.len = 0;
-        }
-    }
-
-    #[inline]
-    fn bytes(&mut self, b: &[u8]) {
-        if self.len + b.len() > GATHER {
-            self.flush();
-            if b.len() > GATHER {
-                self.out.put(b);
-                return;
-            }
-        }
-        self.buf[self.len..self.len + b.len()].copy_from_slice(b);
-        self.len += b.len();
-    }
-
-    /// Large values (content, big metadata) go straight to the output, not through the stack.
-    fn large(&mut self, b: &[u8]) {
-        if b.len() <= 32 {
-            self.bytes(b);
-        } else {
-            self.flush();
-            self.out.put(b);
-        }
-    }
-
-    fn str(&mut self, s: &[u8]) {
-        let mut head = [0u8; 5];
-        let n = str_header(s.len(), &mut head);
-        self.bytes(&head[..n]);
-        self.large(s);
-    }
-
-    fn id(&mut self, id: &[u8; 16]) {
-        self.bytes(&[0xc4, 16]);
-        self.bytes(id);
-    }
-
-    /// An integer in its shortest MessagePack form (as `rmp::encode::write_sint` picks it).
-    fn sint(&mut self, n: i64) {
-        let mut buf = [0u8; 9];
-        let len = sint_bytes(n, &mut buf);
-        self.bytes(&buf[..len]);
-    }
+/// Small MessagePack pieces are built on the stack, then put.
+fn put_str(out: &mut impl PageWrite, s: &[u8]) {
+    let mut head = [0u8; 5];
+    let n = str_header(s.len(), &mut head);
+    out.put(&head[..n]);
+    out.put(s);
 }
 
 fn str_header(len: usize, head: &mut [u8; 5]) -> usize {
@@ -591,8 +507,11 @@ fn str_header(len: usize, head: &mut [u8; 5]) -> usize {
     }
 }
 
-fn sint_bytes(n: i64, buf: &mut [u8; 9]) -> usize {
-    if (0..128).contains(&n) {
+/// An integer in its shortest MessagePack form (as `rmp::encode::write_sint` picks it), built
+/// on the stack: this runs three times for every message of every page.
+fn put_sint(out: &mut impl PageWrite, n: i64) {
+    let mut buf = [0u8; 9];
+    let len = if (0..128).contains(&n) {
         buf[0] = n as u8;
         1
     } else if (-32..0).contains(&n) {
@@ -632,7 +551,13 @@ fn sint_bytes(n: i64, buf: &mut [u8; 9]) -> usize {
         buf[0] = 0xd3;
         buf[1..9].copy_from_slice(&n.to_be_bytes());
         9
-    }
+    };
+    out.put(&buf[..len]);
+}
+
+fn put_id(out: &mut impl PageWrite, id: &[u8; 16]) {
+    out.put(&[0xc4, 16]);
+    out.put(id);
 }
 
 fn write_public_fields(
@@ -644,35 +569,32 @@ fn write_public_fields(
     content: &[u8],
     metadata: &[u8],
 ) {
-    out.reserve(content.len() + metadata.len() + session.len() + 160);
-    let mut g = Gather::new(out);
     let fields = 8 + f.agent_id.is_some() as u8 + f.in_reply_to.is_some() as u8;
-    g.bytes(&[0x80 | fields]);
-    g.bytes(b"\xa2id");
-    g.id(id);
-    g.bytes(b"\xaasession_id");
-    g.str(session);
-    g.bytes(b"\xa2ts");
-    g.sint(ts);
-    g.bytes(b"\xa4role");
-    g.str(f.role.as_bytes());
+    out.put(&[0x80 | fields]);
+    out.put(b"\xa2id");
+    put_id(out, id);
+    out.put(b"\xaasession_id");
+    put_str(out, session);
+    out.put(b"\xa2ts");
+    put_sint(out, ts);
+    out.put(b"\xa4role");
+    put_str(out, f.role.as_bytes());
     if let Some(agent) = f.agent_id {
-        g.bytes(b"\xa8agent_id");
-        g.str(agent);
+        out.put(b"\xa8agent_id");
+        put_str(out, agent);
     }
-    g.bytes(b"\xa7content");
-    g.str(content);
+    out.put(b"\xa7content");
+    put_str(out, content);
     if let Some(r) = &f.in_reply_to {
-        g.bytes(b"\xabin_reply_to");
-        g.id(r);
+        out.put(b"\xabin_reply_to");
+        put_id(out, r);
     }
-    g.bytes(b"\xa8metadata");
-    g.large(metadata);
-    g.bytes(b"\xaacreated_at");
-    g.sint(f.created_at);
-    g.bytes(b"\xaaupdated_at");
-    g.sint(f.updated_at);
-    g.flush();
+    out.put(b"\xa8metadata");
+    out.put(metadata);
+    out.put(b"\xaacreated_at");
+    put_sint(out, f.created_at);
+    out.put(b"\xaaupdated_at");
+    put_sint(out, f.updated_at);
 }
 
 /// The public record of one stored message, as a new buffer.
