@@ -709,6 +709,7 @@ fn doctor_reports_each_check_and_fixes_permissions() {
             "stale readers",
             "schema",
             "map size",
+            "page fill",
             "consistency",
             "permissions"
         ]
@@ -728,7 +729,7 @@ fn doctor_reports_each_check_and_fixes_permissions() {
         .stdout
         .clone();
     let d = json(&out);
-    let perm = &d["checks"][4];
+    let perm = &d["checks"][5];
     assert_eq!(perm["status"], "warning");
     assert!(perm["detail"].as_str().unwrap().contains("data.mdb is 644"));
     assert!(perm["fix"].as_str().unwrap().contains("chmod 600"));
@@ -758,6 +759,83 @@ fn doctor_reports_each_check_and_fixes_permissions() {
         .as_str()
         .unwrap()
         .contains("raise max_map_size"));
+}
+
+#[test]
+fn doctor_points_to_a_compact_backup_when_pages_are_mostly_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s");
+    {
+        let s = Store::open(
+            &store,
+            OpenOptions {
+                no_sync: true,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        // ~8 MiB of messages in 8 sessions, then 6 of them deleted: most pages go free.
+        let body = "x".repeat(900);
+        for round in 0..10 {
+            for session in 0..8 {
+                let batch = (0..100)
+                    .map(|i| {
+                        msg(
+                            &format!("s{session}"),
+                            "user",
+                            None,
+                            &format!("{round} {i} {body}"),
+                        )
+                    })
+                    .collect();
+                s.append_messages(batch).unwrap();
+            }
+        }
+        for session in 2..8 {
+            s.delete_session(format!("s{session}").as_bytes()).unwrap();
+        }
+        s.sync().unwrap();
+    }
+    let d = lm_json(&store, &["doctor", "--json"], 1);
+    let fill = d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "page fill")
+        .unwrap();
+    assert_eq!(fill["status"], "warning", "{fill}");
+    assert!(
+        fill["fix"]
+            .as_str()
+            .unwrap()
+            .contains("lmstore backup --compact"),
+        "{fill}"
+    );
+    let copy = dir.path().join("copy");
+    lm(&store)
+        .args(["backup", "--compact"])
+        .arg(&copy)
+        .assert()
+        .success();
+    let size = |d: &std::path::Path| std::fs::metadata(d.join("data.mdb")).unwrap().len();
+    assert!(
+        size(&copy) * 2 < size(&store),
+        "{} vs {}",
+        size(&copy),
+        size(&store)
+    );
+    let d = lm_json(&copy, &["doctor", "--json"], 0);
+    let fill = d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "page fill")
+        .unwrap();
+    assert_eq!(fill["status"], "ok", "{fill}");
+    assert_eq!(
+        lm_json(&copy, &["stat", "--json"], 0)["counts"]["messages"],
+        2000
+    );
 }
 
 #[test]

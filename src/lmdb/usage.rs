@@ -58,9 +58,27 @@ pub struct Usage {
     pub tables: Vec<TableUsage>,
 }
 
+/// How full a compact backup fills leaf pages: LMDB fills an appended page as far as whole
+/// entries fit (94-99% measured, docs/benchmarks.md); the lower end, so estimates do not
+/// promise more than a backup gives.
+const COMPACT_FILL: f64 = 0.94;
+
 impl Usage {
     pub fn table(&self, name: &str) -> Option<&TableUsage> {
         self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// About how many pages a compact backup of this store takes (`Store::backup` with
+    /// `compact`): every leaf filled as a copy in key order fills it, no free pages, the two
+    /// meta pages.
+    pub fn compact_pages(&self) -> u64 {
+        let room = (self.page_size as u64).saturating_sub(PAGE_HEADER) as f64 * COMPACT_FILL;
+        let leaves = |t: &TableUsage| (t.leaf_used as f64 / room.max(1.0)).ceil() as u64;
+        2 + self
+            .tables
+            .iter()
+            .map(|t| t.branch_pages + t.overflow_pages + leaves(t))
+            .sum::<u64>()
     }
 }
 

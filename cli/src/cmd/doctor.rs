@@ -119,6 +119,34 @@ fn permissions(path: &Path, apply: bool) -> Check {
     }
 }
 
+/// Below this many pages (4 MiB of 4 KiB pages) a store is too small for its fill to matter.
+const FILL_MIN_PAGES: u64 = 1024;
+/// A compact backup this much smaller than the file is worth a warning.
+const FILL_WASTE: f64 = 0.25;
+
+/// Appends to many sessions leave the messages table about two thirds full, and deletes leave
+/// free pages: how much a compact backup would give back.
+fn page_fill(u: &lmstore::lmdb::Usage) -> Check {
+    let compact = u.compact_pages().min(u.file_pages);
+    let saved = 1.0 - compact as f64 / u.file_pages.max(1) as f64;
+    let wasteful = u.file_pages >= FILL_MIN_PAGES && saved >= FILL_WASTE;
+    let bytes = |pages: u64| out::bytes(pages * u.page_size as u64);
+    Check {
+        name: "page fill",
+        status: if wasteful { Status::Warning } else { Status::Ok },
+        detail: format!(
+            "{} in the file, {} of them free; a compact backup would take about {} ({:.0}% less)",
+            bytes(u.file_pages),
+            bytes(u.free_pages),
+            bytes(compact),
+            saved * 100.0
+        ),
+        fix: wasteful.then(|| {
+            "`lmstore backup --compact DEST` writes a copy with full pages while the store stays in use; stop the applications, then swap the copy in".to_owned()
+        }),
+    }
+}
+
 pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
     let path = store_path(ctx)?;
     let mut checks = Vec::new();
@@ -192,6 +220,9 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
                         "raise max_map_size where the application opens the store, or delete and trim data and then `lmstore backup --compact` to a new directory and swap it in".to_owned()
                     }),
                 });
+            }
+            if lmdb {
+                checks.push(page_fill(&store.usage()?));
             }
             let report = store.consistency_report()?;
             checks.push(Check {
