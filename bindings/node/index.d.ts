@@ -295,7 +295,7 @@ export interface Stats {
 }
 
 export interface BackupOptions {
-  /** Omit free pages while copying. */
+  /** Rewrite every table with full pages and leave out free pages: a smaller copy, slower to write. */
   compact?: boolean;
 }
 

@@ -1,9 +1,10 @@
 //! A copy of the store whose pages are full: every table rewritten in key order into a new
 //! store, where each put lands at the end of its table (MDB_APPEND) and LMDB fills a page
 //! before starting the next. Appends to many sessions leave the messages table about two thirds
-//! full (a page that holds the end of one session and the start of the next is split in half on
-//! every append to the first; see docs/format.md), and LMDB's compacting copy keeps pages as
-//! they are; this is the store's VACUUM INTO.
+//! full (a page that holds the end of one session and the start of the next is split in the
+//! middle whenever it fills, since the new key never goes last on it; see docs/format.md), and
+//! LMDB's compacting copy keeps pages as they are; this is the store's VACUUM INTO. Compact
+//! backups (`Store::backup` with `compact`) are written by it.
 
 use crate::error::{Error, Result};
 use crate::lmdb::OpenOptions;
