@@ -30,4 +30,4 @@ pub mod templates;
 pub mod transfer;
 
 pub use lmdb::OpenOptions;
-pub use store::{Stats, Store, WriteOp, WriteOutcome};
+pub use store::{Stats, Store, WriteOp, WriteOutcome, BACKUP_STAGING};

@@ -36,6 +36,9 @@ pub struct Stats {
     pub body_stored_bytes: u64,
 }
 
+/// Where a compact backup is written until it is complete (inside the backup's directory).
+pub const BACKUP_STAGING: &str = ".lmstore-backup-in-progress";
+
 impl Store {
     /// Opens an LMDB store in directory `path`, or a PostgreSQL one when `path` is a
     /// `postgres://` or `postgresql://` URL.
@@ -184,19 +187,23 @@ impl Store {
             return env.backup(dest, compact);
         }
         env.prepare_backup_target(dest)?;
-        match self.repack_into(dest) {
-            Ok(_) => {
-                // The copy's own lock file; nothing has the new store open any more.
-                let _ = std::fs::remove_file(dest.join("lock.mdb"));
-                Ok(())
-            }
-            Err(e) => {
-                for name in ["data.mdb", "lock.mdb"] {
-                    let _ = std::fs::remove_file(dest.join(name));
-                }
-                Err(e.context(&format!("backup to {}", dest.display())))
-            }
-        }
+        // The copy is written in a staging directory and its data file renamed into `dest`
+        // when complete: a copy cut short (kill -9, power loss) must not look like a backup,
+        // and a store written by appends is readable at every commit.
+        let staging = dest.join(BACKUP_STAGING);
+        let done = self.repack_into(&staging).and_then(|_| {
+            std::fs::rename(staging.join("data.mdb"), dest.join("data.mdb"))
+                .and_then(|()| std::fs::File::open(dest)?.sync_all())
+                .map_err(|e| crate::Error {
+                    kind: crate::ErrorKind::Io,
+                    message: format!("moving the finished copy into place: {e}"),
+                    os_code: e.raw_os_error().unwrap_or(0),
+                })
+        });
+        // Nothing has the staging store open any more: its lock file (and, after a failure,
+        // its data file) go.
+        let _ = std::fs::remove_dir_all(&staging);
+        done.map_err(|e| e.context(&format!("backup to {}", dest.display())))
     }
 
     // ---- templates ----

@@ -69,3 +69,89 @@ fn a_backup_is_readable_by_its_owner_only() {
     // SAFETY: restores the mask saved above.
     unsafe { libc::umask(old) };
 }
+
+const BACKUP_CHILD_ENV: &str = "LMSTORE_BACKUP_CHILD_DIR";
+
+/// Run as a separate process by `a_compact_backup_cut_short_is_not_a_store`: compact-backs up
+/// the store in `$LMSTORE_BACKUP_CHILD_DIR/store` into `.../copy`, and is killed meanwhile.
+#[test]
+#[ignore = "a child process of a_compact_backup_cut_short_is_not_a_store"]
+fn compact_backup_child() {
+    let dir = std::path::PathBuf::from(
+        std::env::var(BACKUP_CHILD_ENV)
+            .unwrap_or_else(|_| panic!("{BACKUP_CHILD_ENV} must name the directory")),
+    );
+    let s = Store::open(&dir.join("store"), OpenOptions::default()).unwrap();
+    s.backup(&dir.join("copy"), true).unwrap();
+}
+
+#[test]
+fn a_compact_backup_cut_short_is_not_a_store() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let s = Store::open(
+            &dir.path().join("store"),
+            OpenOptions {
+                no_sync: true,
+                ..OpenOptions::default()
+            },
+        )
+        .unwrap();
+        let body = "a sentence of a chat message, long enough to fill pages. ".repeat(8);
+        for round in 0..40 {
+            let batch = (0..500)
+                .map(|i| {
+                    lmstore::conversations::NewMessage::new(
+                        format!("s{}", i % 7).as_bytes(),
+                        None,
+                        None,
+                        b"user",
+                        None,
+                        format!("{round}/{i} {body}").as_bytes(),
+                        None,
+                        &[],
+                    )
+                    .unwrap()
+                })
+                .collect();
+            s.append_messages(batch).unwrap();
+        }
+        s.sync().unwrap();
+    }
+    let copy = dir.path().join("copy");
+    let staged = copy.join(lmstore::BACKUP_STAGING).join("data.mdb");
+    let mut child = child_test("compact_backup_child", BACKUP_CHILD_ENV, dir.path())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the copy has started to grow.
+    let started = std::time::Instant::now();
+    while std::fs::metadata(&staged).map_or(true, |m| m.len() < 1 << 20) {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the backup finished before it could be cut short; give it more to copy"
+        );
+        assert!(started.elapsed().as_secs() < 60, "the copy never started");
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !copy.join("data.mdb").exists(),
+        "a partial copy is in place"
+    );
+    let read_only = OpenOptions {
+        read_only: true,
+        ..OpenOptions::default()
+    };
+    let Err(e) = Store::open(&copy, read_only) else {
+        panic!("the directory of a backup cut short opened as a store");
+    };
+    assert_eq!(e.kind, ErrorKind::NotFound, "{}", e.message);
+    // The leftover says what it is, and a new backup needs a new or emptied directory.
+    let e = Store::open(&dir.path().join("store"), OpenOptions::default())
+        .unwrap()
+        .backup(&copy, true)
+        .unwrap_err();
+    assert!(e.message.contains(lmstore::BACKUP_STAGING), "{}", e.message);
+}

@@ -323,7 +323,9 @@ pub unsafe extern "C" fn lms_stat(db: *mut lms_db, out: *mut lms_stats) -> c_int
 
 /// Writes a consistent copy of the store into directory `path` (created if missing; it must be
 /// empty) while readers and writers go on. The copy gets the store's file mode (0600 by
-/// default) from its creation on; a failed backup removes the partial copy.
+/// default) from its creation on; a failed backup removes the partial copy. A compact copy is
+/// written in the subdirectory `.lmstore-backup-in-progress` and its data.mdb moved into `path`
+/// when complete, so a copy cut short (kill -9, power loss) never looks like a backup.
 /// @param flags 0 or LMS_BACKUP_COMPACT.
 /// @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db or path, a path with NUL, unknown flags);
 ///         LMS_IO (the target is not empty, os code ENOTEMPTY, and nothing in it was touched;

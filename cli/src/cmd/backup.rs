@@ -53,10 +53,12 @@ pub fn run(ctx: &Ctx, a: BackupArgs) -> CliResult {
     let bar = progress::bytes(expected, "backup");
     let started = Instant::now();
     let target = a.dest.join("data.mdb");
+    // A compact copy grows in a staging directory and moves into place when complete.
+    let staged = a.dest.join(lmstore::BACKUP_STAGING).join("data.mdb");
     let result = std::thread::scope(|scope| {
         let copy = scope.spawn(|| store.backup(&a.dest, a.compact));
         while !copy.is_finished() {
-            if let Ok(m) = std::fs::metadata(&target) {
+            if let Ok(m) = std::fs::metadata(&staged).or_else(|_| std::fs::metadata(&target)) {
                 bar.set_position(m.len().min(expected));
             }
             std::thread::sleep(Duration::from_millis(50));
