@@ -194,11 +194,7 @@ impl Store {
         let done = self.repack_into(&staging).and_then(|_| {
             std::fs::rename(staging.join("data.mdb"), dest.join("data.mdb"))
                 .and_then(|()| std::fs::File::open(dest)?.sync_all())
-                .map_err(|e| crate::Error {
-                    kind: crate::ErrorKind::Io,
-                    message: format!("moving the finished copy into place: {e}"),
-                    os_code: e.raw_os_error().unwrap_or(0),
-                })
+                .map_err(|e| crate::lmdb::io_error(e, "moving the finished copy into place"))
         });
         // Nothing has the staging store open any more: its lock file (and, after a failure,
         // its data file) go.

@@ -488,6 +488,20 @@ fn interleaved_store(dir: &tempfile::TempDir) -> Store {
     s
 }
 
+/// A copy of [`interleaved_store`] verifies and holds the same messages and counters.
+fn assert_same_messages(s: &Store, packed: &Store) {
+    assert_eq!(packed.verify().unwrap(), 12 * 8 * 40);
+    let (a, b) = (s.stats().unwrap(), packed.stats().unwrap());
+    assert_eq!(
+        (a.messages, a.sessions, a.body_bytes, a.schema_version),
+        (b.messages, b.sessions, b.body_bytes, b.schema_version)
+    );
+    for session in 0..12 {
+        let name = format!("session-{session:02}");
+        assert_eq!(latest(s, &name, 500), latest(packed, &name, 500));
+    }
+}
+
 fn messages_fill(u: &lmstore::lmdb::Usage) -> f64 {
     u.table("messages").unwrap().leaf_fill(u.page_size)
 }
@@ -501,16 +515,7 @@ fn repack_fills_pages_and_keeps_every_record() {
     let copied = s.repack_into(&target).unwrap();
     assert!(copied > 12 * 8 * 40);
     let packed = Store::open(&target, OpenOptions::default()).unwrap();
-    assert_eq!(packed.verify().unwrap(), 12 * 8 * 40);
-    let (a, b) = (s.stats().unwrap(), packed.stats().unwrap());
-    assert_eq!(
-        (a.messages, a.sessions, a.body_bytes, a.schema_version),
-        (b.messages, b.sessions, b.body_bytes, b.schema_version)
-    );
-    for session in 0..12 {
-        let name = format!("session-{session:02}");
-        assert_eq!(latest(&s, &name, 500), latest(&packed, &name, 500));
-    }
+    assert_same_messages(&s, &packed);
     let (ua, ub) = (s.usage().unwrap(), packed.usage().unwrap());
     assert!(
         messages_fill(&ub) > 0.9 && messages_fill(&ub) > messages_fill(&ua),
@@ -532,7 +537,7 @@ fn a_compact_backup_has_full_pages_and_every_record() {
     let (plain, compact) = (copies.path().join("plain"), copies.path().join("compact"));
     s.backup(&plain, false).unwrap();
     s.backup(&compact, true).unwrap();
-    // A backup is the data file alone, private to its owner, like LMDB's own copy.
+    // A backup is the data file alone, like LMDB's own copy.
     let names: Vec<_> = std::fs::read_dir(&compact)
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -546,16 +551,7 @@ fn a_compact_backup_has_full_pages_and_every_record() {
         size(&plain)
     );
     let packed = Store::open(&compact, OpenOptions::default()).unwrap();
-    assert_eq!(packed.verify().unwrap(), 12 * 8 * 40);
-    let (a, b) = (s.stats().unwrap(), packed.stats().unwrap());
-    assert_eq!(
-        (a.messages, a.sessions, a.body_bytes, a.schema_version),
-        (b.messages, b.sessions, b.body_bytes, b.schema_version)
-    );
-    for session in 0..12 {
-        let name = format!("session-{session:02}");
-        assert_eq!(latest(&s, &name, 500), latest(&packed, &name, 500));
-    }
+    assert_same_messages(&s, &packed);
     let fill = messages_fill(&packed.usage().unwrap());
     assert!(fill > 0.9, "{fill:.2}");
     // The copy is a store like any other: it takes writes.

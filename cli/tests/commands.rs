@@ -761,6 +761,18 @@ fn doctor_reports_each_check_and_fixes_permissions() {
         .contains("raise max_map_size"));
 }
 
+/// The "page fill" check of `lmstore doctor --json`, which exits with `code`.
+fn page_fill_check(store: &std::path::Path, code: i32) -> serde_json::Value {
+    let d = lm_json(store, &["doctor", "--json"], code);
+    d["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "page fill")
+        .unwrap()
+        .clone()
+}
+
 #[test]
 fn doctor_points_to_a_compact_backup_when_pages_are_mostly_empty() {
     let dir = tempfile::tempdir().unwrap();
@@ -796,13 +808,7 @@ fn doctor_points_to_a_compact_backup_when_pages_are_mostly_empty() {
         }
         s.sync().unwrap();
     }
-    let d = lm_json(&store, &["doctor", "--json"], 1);
-    let fill = d["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "page fill")
-        .unwrap();
+    let fill = page_fill_check(&store, 1);
     assert_eq!(fill["status"], "warning", "{fill}");
     assert!(
         fill["fix"]
@@ -824,13 +830,7 @@ fn doctor_points_to_a_compact_backup_when_pages_are_mostly_empty() {
         size(&copy),
         size(&store)
     );
-    let d = lm_json(&copy, &["doctor", "--json"], 0);
-    let fill = d["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "page fill")
-        .unwrap();
+    let fill = page_fill_check(&copy, 0);
     assert_eq!(fill["status"], "ok", "{fill}");
     assert_eq!(
         lm_json(&copy, &["stat", "--json"], 0)["counts"]["messages"],

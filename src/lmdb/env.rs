@@ -651,9 +651,6 @@ impl Env {
         })
     }
 
-    /// Writes a consistent copy of the environment into the empty (or new) directory `dest`
-    /// while readers and writers go on (LMDB copies from a read snapshot). The copy gets the
-    /// store's file mode from the moment it exists, so it is never readable by others.
     /// Makes `dest` an empty directory for a backup (created with the store's directory mode
     /// when missing); a directory holding anything is refused and left as it is.
     pub fn prepare_backup_target(&self, dest: &Path) -> Result<()> {
@@ -683,6 +680,9 @@ impl Env {
         Ok(())
     }
 
+    /// Writes a consistent copy of the environment into the empty (or new) directory `dest`
+    /// while readers and writers go on (LMDB copies from a read snapshot). The copy gets the
+    /// store's file mode from the moment it exists, so it is never readable by others.
     pub fn backup(&self, dest: &Path, compact: bool) -> Result<()> {
         use std::os::unix::fs::OpenOptionsExt;
         use std::os::unix::io::AsRawFd;
@@ -727,7 +727,7 @@ pub(super) fn dir_mode(file_mode: u32) -> u32 {
     file_mode | ((file_mode & 0o444) >> 2) | 0o700
 }
 
-fn io_error(e: std::io::Error, what: &str) -> Error {
+pub(crate) fn io_error(e: std::io::Error, what: &str) -> Error {
     let kind = match e.kind() {
         std::io::ErrorKind::NotFound => ErrorKind::NotFound,
         std::io::ErrorKind::PermissionDenied => ErrorKind::Io,

@@ -16,6 +16,7 @@ mod tests;
 mod txn;
 mod usage;
 
+pub(crate) use env::io_error;
 pub use env::{
     Env, EnvHandle, EnvInfo, Init, OpenOptions, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_FILE_MODE,
     DEFAULT_MAP_SIZE, DEFAULT_MAX_MAP_SIZE, DEFAULT_MAX_READERS, DEFAULT_POOL_SIZE,
