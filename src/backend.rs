@@ -80,6 +80,9 @@ impl WriteTxn for Write<'_, '_> {
     fn put_last(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()> {
         each!(Write, self, t => t.put_last(table, key, value))
     }
+    fn put_run(&mut self, table: Table, run: &[(&[u8], &[u8])]) -> Result<()> {
+        each!(Write, self, t => t.put_run(table, run))
+    }
     fn del(&mut self, table: Table, key: &[u8]) -> Result<bool> {
         each!(Write, self, t => t.del(table, key))
     }

@@ -91,6 +91,17 @@ pub trait WriteTxn: ReadTxn {
     /// Puts a key the caller expects to sort after every key in the table (a time-ordered id),
     /// letting the engine skip the search; behaves as [`WriteTxn::put`] when it does not.
     fn put_last(&mut self, table: Table, key: &[u8], value: &[u8]) -> Result<()>;
+    /// Puts a run of new entries sorted by key (a session's messages of one batch), which
+    /// mostly sort together between the same two stored keys. An engine whose pages split
+    /// in half when a key lands in the middle of one (LMDB) may lift the entries that follow
+    /// the run aside and put them back after it, so the run is written as appends that fill
+    /// their pages. What is stored afterwards is exactly what plain puts would store.
+    fn put_run(&mut self, table: Table, run: &[(&[u8], &[u8])]) -> Result<()> {
+        for (key, value) in run {
+            self.put(table, key, value)?;
+        }
+        Ok(())
+    }
     /// Removes `key`; returns whether it was there.
     fn del(&mut self, table: Table, key: &[u8]) -> Result<bool>;
     /// Adds `delta` to the counter under `key` (see [`ReadTxn::counter`]).

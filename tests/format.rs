@@ -5,6 +5,8 @@ mod common;
 use common::*;
 use lmstore::conversations::record::{self, Body, StoredFields};
 use lmstore::conversations::{NewMessage, RangeQuery};
+use lmstore::lmdb::Env;
+use lmstore::storage::{ReadTxn, Table, WriteTxn};
 use lmstore::{ErrorKind, OpenOptions, Store};
 use rmpv::Value;
 use std::path::Path;
@@ -604,4 +606,81 @@ fn integers_are_rebuilt_in_their_shortest_form() {
             "{created}"
         );
     }
+}
+
+#[test]
+fn batches_rotating_over_sessions_fill_their_pages() {
+    // Before runs were written with what follows them lifted aside, LMDB split every page of
+    // this store in half as it filled: 53% full, 211 leaves.
+    let dir = tempfile::tempdir().unwrap();
+    let s = interleaved_store(&dir);
+    let u = s.usage().unwrap();
+    assert!(messages_fill(&u) > 0.68, "{:.2}", messages_fill(&u));
+    assert_same_messages(&s, &s);
+}
+
+fn entry_value(i: usize) -> Vec<u8> {
+    format!("{i:04} {}", "v".repeat(300)).into_bytes()
+}
+
+/// The values under `keys` as read (checksums verified), or the error kind of each read.
+fn read_all(env: &Env, keys: &[Vec<u8>]) -> Vec<std::result::Result<Vec<u8>, ErrorKind>> {
+    env.read(|txn| {
+        Ok(keys
+            .iter()
+            .map(|k| match txn.get(Table::Messages, k) {
+                Ok(v) => Ok(v.map(<[u8]>::to_vec).unwrap_or_default()),
+                Err(e) => Err(e.kind),
+            })
+            .collect())
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_run_between_stored_keys_leaves_its_neighbours_as_they_were() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = |s: char, i: usize| format!("{s}-{i:04}").into_bytes();
+    let mut stored = Vec::new();
+    {
+        let env = Env::open(dir.path(), OpenOptions::default()).unwrap();
+        env.write(|txn| {
+            for s in ['a', 'b', 'c'] {
+                for i in 0..40 {
+                    txn.put(Table::Messages, &key(s, i), &entry_value(i))?;
+                }
+            }
+            // One large neighbour, on overflow pages: never lifted.
+            txn.put(Table::Messages, &key('b', 5), &vec![b'L'; 20_000])
+        })
+        .unwrap();
+    }
+    // The values of a-0001, b-0001 and c-0001 are damaged in the file: the run must leave
+    // b-0001, which it lifts aside, exactly as damaged as it was.
+    assert_eq!(flip_in_file(dir.path(), &entry_value(1)[..8]), 3);
+    let env = Env::open(dir.path(), OpenOptions::default()).unwrap();
+    for s in ['a', 'b', 'c'] {
+        stored.extend((0..40).map(|i| key(s, i)));
+    }
+    let before = read_all(&env, &stored);
+    assert_eq!(before[40 + 1], Err(ErrorKind::Corrupt));
+    assert_eq!(before[40 + 5].as_ref().unwrap().len(), 20_000);
+
+    // New keys after a-0039 (in front of b-0000 and the damaged b-0001), one key that
+    // replaces b-0010, and new keys past the last one.
+    let mut run: Vec<(Vec<u8>, Vec<u8>)> =
+        (40..140).map(|i| (key('a', i), entry_value(i))).collect();
+    run.push((key('b', 10), b"replaced".to_vec()));
+    run.extend((40..80).map(|i| (key('c', i), entry_value(i))));
+    let refs: Vec<(&[u8], &[u8])> = run.iter().map(|(k, v)| (&k[..], &v[..])).collect();
+    env.write(|txn| txn.put_run(Table::Messages, &refs))
+        .unwrap();
+
+    let mut after = read_all(&env, &stored);
+    assert_eq!(after[40 + 10], Ok(b"replaced".to_vec()));
+    after[40 + 10] = before[40 + 10].clone();
+    assert_eq!(after, before, "a stored neighbour changed");
+    let run_keys: Vec<Vec<u8>> = run.iter().map(|(k, _)| k.clone()).collect();
+    let run_values: Vec<_> = run.iter().map(|(_, v)| Ok(v.clone())).collect();
+    assert_eq!(read_all(&env, &run_keys), run_values);
 }

@@ -123,6 +123,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
     let mut out = Vec::with_capacity(messages.len());
     let mut stored = 0i64;
     let mut bodies = record::BodySize::default();
+    let mut runs = Runs::default();
     for msg in messages {
         let existing = if msg.generated_id {
             None
@@ -168,7 +169,9 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         head.last_ts = head.last_ts.max(ts);
         head.last_activity = head.last_activity.max(now);
         head.message_count += 1;
-        bodies.add(insert(txn, msg, ts, now)?);
+        let (created, updated) = msg.recorded_times.unwrap_or((now, now));
+        let encoded = msg.encode_record_at(ts, created, updated);
+        bodies.add(write_message(txn, msg, ts, encoded, Some(&mut runs))?);
         stored += 1;
         out.push(Appended {
             id: msg.id,
@@ -176,6 +179,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
             duplicate: false,
         });
     }
+    runs.put(txn)?;
     for (session, old_activity, head) in &sessions {
         store_session(txn, session, *old_activity, head)?;
     }
@@ -401,43 +405,76 @@ pub fn update(
     meta::add_body(txn, after, 1)
 }
 
-/// Writes one new message: its record and every index that points at it. The one list of a
-/// message's index entries, undone by [`remove`].
-/// Returns the sizes of the message's body, for the counters.
-fn insert(
-    txn: &mut impl WriteTxn,
-    msg: &NewMessage,
-    ts: i64,
-    now: i64,
-) -> Result<record::BodySize> {
-    let (created, updated) = msg.recorded_times.unwrap_or((now, now));
-    insert_encoded(txn, msg, ts, &msg.encode_record_at(ts, created, updated))
-}
-
 /// Writes an encoded message record with every index entry it needs; returns the sizes of its
-/// body, for the counters. The one place that knows which tables a message is written to.
+/// body, for the counters.
 pub(crate) fn insert_encoded(
     txn: &mut impl WriteTxn,
     msg: &NewMessage,
     ts: i64,
-    stored: &[u8],
+    stored: Vec<u8>,
 ) -> Result<record::BodySize> {
-    let session = msg.session_id.as_bytes();
-    let key = keys::entry(session, ts, &msg.id);
-    let size = record::body_size(&key, stored)?;
-    txn.put(Table::Messages, &key, stored)?;
+    write_message(txn, msg, ts, stored, None)
+}
+
+/// Entries of a batch put last and sorted: each session's new messages (and each agent's)
+/// then sit together, and LMDB can write them as runs (see [`WriteTxn::put_run`]).
+#[derive(Default)]
+struct Runs {
+    messages: Vec<(Vec<u8>, Vec<u8>)>,
+    agents: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+impl Runs {
+    fn put(self, txn: &mut impl WriteTxn) -> Result<()> {
+        for (table, mut entries) in [
+            (Table::Messages, self.messages),
+            (Table::AgentIndex, self.agents),
+        ] {
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let run: Vec<(&[u8], &[u8])> = entries
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .collect();
+            txn.put_run(table, &run)?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes a new message: its record and every index that points at it, now or (`runs`)
+/// with the rest of its batch; the id index at once, since later messages of the batch are
+/// checked against it. The one list of a message's entries, undone by [`remove`]. Returns
+/// the sizes of its body, for the counters.
+fn write_message(
+    txn: &mut impl WriteTxn,
+    msg: &NewMessage,
+    ts: i64,
+    stored: Vec<u8>,
+    runs: Option<&mut Runs>,
+) -> Result<record::BodySize> {
+    let key = keys::entry(msg.session_id.as_bytes(), ts, &msg.id);
+    let size = record::body_size(&key, &stored)?;
     if msg.generated_id {
         // A fresh UUIDv7 sorts after every stored id, so LMDB can append it.
         txn.put_last(Table::MessageIds, &msg.id, &key)?;
     } else {
         txn.put(Table::MessageIds, &msg.id, &key)?;
     }
-    if let Some(agent) = &msg.agent_id {
-        txn.put(
-            Table::AgentIndex,
-            &keys::entry(agent.as_bytes(), ts, &msg.id),
-            &key,
-        )?;
+    let agent = msg
+        .agent_id
+        .as_ref()
+        .map(|a| (keys::entry(a.as_bytes(), ts, &msg.id), key.clone()));
+    match runs {
+        Some(runs) => {
+            runs.messages.push((key, stored));
+            runs.agents.extend(agent);
+        }
+        None => {
+            txn.put(Table::Messages, &key, &stored)?;
+            if let Some((agent_key, target)) = agent {
+                txn.put(Table::AgentIndex, &agent_key, &target)?;
+            }
+        }
     }
     Ok(size)
 }

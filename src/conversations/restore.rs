@@ -53,7 +53,7 @@ pub fn restore_message(
         )));
     }
     let stored = msg.encode_record_at(ts, created_at, updated_at);
-    let size = super::insert_encoded(txn, msg, ts, &stored)?;
+    let size = super::insert_encoded(txn, msg, ts, stored)?;
     meta::add_body(txn, size, 1)?;
     meta::add(txn, Counter::Messages, 1)
 }

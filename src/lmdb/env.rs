@@ -321,12 +321,19 @@ impl Env {
         }
         // SAFETY: the env is open.
         let max_key = unsafe { ffi::mdb_env_get_maxkeysize(raw) } as usize;
+        // SAFETY: MDB_stat is plain data that mdb_env_stat fills; the env is open.
+        let page_size = unsafe {
+            let mut stat: ffi::MDB_stat = std::mem::zeroed();
+            check(ffi::mdb_env_stat(raw, &mut stat), "mdb_env_stat").map_err(close_on_err)?;
+            stat.ms_psize as usize
+        };
         let mut env = Env {
             raw,
             ctx: TxnCtx {
                 dbis: [0; Table::ALL.len()],
                 max_key,
                 max_value: opts.max_map_size / 2,
+                page_size,
                 checksums: true,
             },
             opts,

@@ -14,10 +14,26 @@ pub(crate) struct TxnCtx {
     pub dbis: [ffi::MDB_dbi; Table::ALL.len()],
     pub max_key: usize,
     pub max_value: usize,
+    /// LMDB's page size: what [`WriteTxn::put_run`] lifts aside is one page's worth.
+    pub page_size: usize,
     /// Values carry a checksum (schema 2): verified on every read, added on every write.
     /// Off only for schema-1 stores and while the upgrade reads their old values.
     pub checksums: bool,
 }
+
+/// What LMDB adds to an entry's key and value in a leaf page (node header and slot).
+const NODE_OVERHEAD: usize = 10;
+
+/// About what `entries` take in leaf pages.
+fn node_bytes(entries: &[(&[u8], &[u8])]) -> usize {
+    entries
+        .iter()
+        .map(|(k, v)| k.len() + v.len() + NODE_OVERHEAD)
+        .sum()
+}
+
+/// Values above a page's size divided by this are not lifted (see [`RwTxn::lift`]).
+const LARGE_VALUE_DIVISOR: usize = 4;
 
 /// Reads the raw (unverified) value of `key` in `dbi`, for the schema probe.
 pub(crate) fn raw_get<'t>(
@@ -136,6 +152,19 @@ impl Raw<'_> {
         } else {
             Ok(stored)
         }
+    }
+
+    /// Visits stored entries forward from `from`, as stored (checksums neither checked nor
+    /// cut off).
+    fn scan_raw(&self, table: Table, from: &[u8], visit: &mut Visitor<'_>) -> Result<()> {
+        let raw = Raw {
+            txn: self.txn,
+            ctx: &TxnCtx {
+                checksums: false,
+                ..*self.ctx
+            },
+        };
+        raw.scan(table, Start::At(from), false, visit)
     }
 
     fn scan(
@@ -374,6 +403,66 @@ impl RwTxn<'_> {
         Ok(rc)
     }
 
+    /// The first stored key at or after `key`, copied (writes follow).
+    fn key_at_or_after(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let mut found = None;
+        Raw {
+            txn: self.raw,
+            ctx: &self.ctx,
+        }
+        .scan_raw(table, key, &mut |k, _| {
+            found = Some(k.to_vec());
+            Ok(false)
+        })?;
+        Ok(found)
+    }
+
+    /// Takes out the entries from `from` on, as stored (checksum included, unverified: a
+    /// damaged neighbour goes back exactly as it was), until a page's worth is out, so that
+    /// nothing is left after `from` on the page a run goes into. Stops before a large value:
+    /// it sits on an overflow page and would be copied for nothing.
+    fn lift(&mut self, table: Table, from: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let page = self.ctx.page_size;
+        let mut lifted = Vec::new();
+        let mut bytes = 0;
+        Raw {
+            txn: self.raw,
+            ctx: &self.ctx,
+        }
+        .scan_raw(table, from, &mut |k, v| {
+            if bytes >= page || v.len() > page / LARGE_VALUE_DIVISOR {
+                return Ok(false);
+            }
+            bytes += k.len() + v.len() + NODE_OVERHEAD;
+            lifted.push((k.to_vec(), v.to_vec()));
+            Ok(true)
+        })?;
+        for (k, _) in &lifted {
+            self.del(table, k)?;
+        }
+        Ok(lifted)
+    }
+
+    /// Puts back what [`RwTxn::lift`] took out, byte for byte.
+    fn put_back(&mut self, table: Table, lifted: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
+        for (k, v) in lifted {
+            let mut key = val(k);
+            let mut value = val(v);
+            // SAFETY: live write txn; k/v point at our buffers, which LMDB copies before returning.
+            let rc = unsafe {
+                ffi::mdb_put(
+                    self.raw,
+                    self.ctx.dbis[table as usize],
+                    &mut key,
+                    &mut value,
+                    ffi::MDB_NOOVERWRITE,
+                )
+            };
+            check(rc, "mdb_put(put back)")?;
+        }
+        Ok(())
+    }
+
     /// Turns checksums off (to read a schema-1 store's values during the upgrade) or on.
     pub(crate) fn set_checksums(&mut self, on: bool) {
         self.ctx.checksums = on;
@@ -392,6 +481,44 @@ impl WriteTxn for RwTxn<'_> {
             ffi::MDB_KEYEXIST => self.put(table, key, value),
             rc => check(rc, "mdb_put(append)"),
         }
+    }
+
+    fn put_run(&mut self, table: Table, run: &[(&[u8], &[u8])]) -> Result<()> {
+        let worth_lifting = self.ctx.page_size / 2;
+        if node_bytes(run) < worth_lifting {
+            for (key, value) in run {
+                self.put(table, key, value)?;
+            }
+            return Ok(());
+        }
+        let mut rest = run;
+        while let Some((first, _)) = rest.first() {
+            let Some(next) = self.key_at_or_after(table, first)? else {
+                // Past every stored key: LMDB appends into full pages by itself.
+                for (key, value) in rest {
+                    self.put_last(table, key, value)?;
+                }
+                return Ok(());
+            };
+            // The entries before `next` all go into the gap in front of it (none when the
+            // first one replaces `next`).
+            let gap = rest.partition_point(|(k, _)| *k < next.as_slice());
+            let (group, tail) = rest.split_at(gap.max(1));
+            // A run into the middle of a page splits it in half each time it fills; with
+            // what follows lifted out, each new key is the page's last and LMDB moves on to
+            // a fresh page instead. Worth it once the run fills a good part of a page.
+            let lifted = if gap > 0 && node_bytes(group) >= worth_lifting {
+                self.lift(table, &next)?
+            } else {
+                Vec::new()
+            };
+            for (key, value) in group {
+                self.put(table, key, value)?;
+            }
+            self.put_back(table, &lifted)?;
+            rest = tail;
+        }
+        Ok(())
     }
 
     fn del(&mut self, table: Table, key: &[u8]) -> Result<bool> {
