@@ -417,28 +417,66 @@ impl RwTxn<'_> {
         Ok(found)
     }
 
-    /// Takes out the entries from `from` on, as stored (checksum included, unverified: a
-    /// damaged neighbour goes back exactly as it was), until a page's worth is out, so that
-    /// nothing is left after `from` on the page a run goes into. Stops before a large value:
-    /// it sits on an overflow page and would be copied for nothing.
+    /// Takes out the entries from `from` on that share its leaf page with the gap in front of
+    /// it, as stored (checksum included, unverified: a damaged neighbour goes back exactly as
+    /// it was). Lifting more would be worse than lifting none: a page emptied below a quarter
+    /// is rebalanced with nodes from its left neighbour, the gap's own page, which puts stored
+    /// entries right after the gap again. LMDB hands out keys in place, inside their page, and
+    /// a page this transaction has not changed sits in the map at an address aligned to the
+    /// page size, so two keys share a page when their addresses agree above the page-size
+    /// bits; on a page already changed (a heap copy) the test can err, which costs fill, never
+    /// correctness. Stops at a large value (on overflow pages, it would be copied for nothing)
+    /// and after a page's worth of bytes.
     fn lift(&mut self, table: Table, from: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let page = self.ctx.page_size;
+        let page_of = |v: &ffi::MDB_val| v.mv_data as usize / page;
+        let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
+        // SAFETY: txn is live and dbi belongs to its environment; cursor is an out-pointer.
+        let rc =
+            unsafe { ffi::mdb_cursor_open(self.raw, self.ctx.dbis[table as usize], &mut cursor) };
+        check(rc, "mdb_cursor_open")?;
+        let guard = CursorGuard(cursor);
+        let mut k = val(from);
+        let mut v = empty_val();
         let mut lifted = Vec::new();
-        let mut bytes = 0;
-        Raw {
-            txn: self.raw,
-            ctx: &self.ctx,
+        // SAFETY: here and in every mdb_cursor_get below, the cursor is open on the live write
+        // transaction and k/v are MDB_vals LMDB fills in; nothing is written until it is closed.
+        let rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_SET_RANGE) };
+        if rc == ffi::MDB_NOTFOUND {
+            return Ok(lifted);
         }
-        .scan_raw(table, from, &mut |k, v| {
-            if bytes >= page || v.len() > page / LARGE_VALUE_DIVISOR {
-                return Ok(false);
-            }
-            bytes += k.len() + v.len() + NODE_OVERHEAD;
-            lifted.push((k.to_vec(), v.to_vec()));
-            Ok(true)
-        })?;
-        for (k, _) in &lifted {
-            self.del(table, k)?;
+        check(rc, "mdb_cursor_get")?;
+        let gap_page = page_of(&k);
+        // SAFETY: as above.
+        let rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_PREV) };
+        if rc == 0 && page_of(&k) != gap_page {
+            return Ok(lifted); // the gap is at a page boundary: nothing follows it on its page
+        }
+        if rc != ffi::MDB_NOTFOUND {
+            check(rc, "mdb_cursor_get")?;
+        }
+        k = val(from);
+        // SAFETY: as above.
+        let mut rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_SET_RANGE) };
+        let mut bytes = 0;
+        while rc == 0
+            && page_of(&k) == gap_page
+            && bytes < page
+            && v.mv_size <= page / LARGE_VALUE_DIVISOR
+        {
+            // SAFETY: k and v were just filled by LMDB for this live transaction.
+            let (key, stored) = unsafe { (slice(&k), slice(&v)) };
+            bytes += key.len() + stored.len() + NODE_OVERHEAD;
+            lifted.push((key.to_vec(), stored.to_vec()));
+            // SAFETY: as above.
+            rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_NEXT) };
+        }
+        if rc != ffi::MDB_NOTFOUND {
+            check(rc, "mdb_cursor_get")?;
+        }
+        drop(guard);
+        for (key, _) in &lifted {
+            self.del(table, key)?;
         }
         Ok(lifted)
     }
