@@ -24,14 +24,6 @@ pub(crate) struct TxnCtx {
 /// What LMDB adds to an entry's key and value in a leaf page (node header and slot).
 const NODE_OVERHEAD: usize = 10;
 
-/// About what `entries` take in leaf pages.
-fn node_bytes(entries: &[(&[u8], &[u8])]) -> usize {
-    entries
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + NODE_OVERHEAD)
-        .sum()
-}
-
 /// Values above a page's size divided by this are not lifted (see [`RwTxn::lift`]).
 const LARGE_VALUE_DIVISOR: usize = 4;
 
@@ -522,17 +514,10 @@ impl WriteTxn for RwTxn<'_> {
     }
 
     fn put_run(&mut self, table: Table, run: &[(&[u8], &[u8])]) -> Result<()> {
-        let worth_lifting = self.ctx.page_size / 2;
-        if node_bytes(run) < worth_lifting {
-            for (key, value) in run {
-                self.put(table, key, value)?;
-            }
-            return Ok(());
-        }
         let mut rest = run;
         while let Some((first, _)) = rest.first() {
             let Some(next) = self.key_at_or_after(table, first)? else {
-                // Past every stored key: LMDB appends into full pages by itself.
+                // Past every stored key: MDB_APPEND leaves each page full.
                 for (key, value) in rest {
                     self.put_last(table, key, value)?;
                 }
@@ -542,10 +527,11 @@ impl WriteTxn for RwTxn<'_> {
             // first one replaces `next`).
             let gap = rest.partition_point(|(k, _)| *k < next.as_slice());
             let (group, tail) = rest.split_at(gap.max(1));
-            // A run into the middle of a page splits it in half each time it fills; with
-            // what follows lifted out, each new key is the page's last and LMDB moves on to
-            // a fresh page instead. Worth it once the run fills a good part of a page.
-            let lifted = if gap > 0 && node_bytes(group) >= worth_lifting {
+            // A key put in the middle of a full page splits it in half; with what follows
+            // the gap on its page lifted out, each new key is the page's last, and LMDB moves
+            // on to a fresh page instead. Measured worth it down to single messages: the
+            // lifting costs less than the pages it saves take to write.
+            let lifted = if gap > 0 {
                 self.lift(table, &next)?
             } else {
                 Vec::new()
