@@ -560,6 +560,7 @@ fn a_compact_backup_has_full_pages_and_every_record() {
     let packed = Store::open(&compact, OpenOptions::default()).unwrap();
     assert_same_messages(&s, &packed);
     let fill = messages_fill(&packed.usage().unwrap());
+    println!("RFILL {fill:.3}");
     assert!(fill > 0.9, "{fill:.2}");
     // The copy is a store like any other: it takes writes.
     packed
@@ -696,4 +697,20 @@ fn a_run_between_stored_keys_leaves_its_neighbours_as_they_were() {
         read_all(&env, &run_keys) == run_values,
         "the run reads back"
     );
+}
+
+#[test]
+fn a_dump_restores_through_runs_with_every_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = interleaved_store(&dir);
+    let mut dump = Vec::new();
+    s.dump(&mut dump, &mut |_| {}).unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let restored = open_no_sync(&target);
+    restored
+        .restore(&mut std::io::Cursor::new(dump), &mut |_, _| {})
+        .unwrap();
+    assert_same_messages(&s, &restored);
+    let agents = |s: &Store| s.usage().unwrap().table("agent_index").unwrap().entries;
+    assert_eq!(agents(&restored), agents(&s));
 }

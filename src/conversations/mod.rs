@@ -171,7 +171,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         head.message_count += 1;
         let (created, updated) = msg.recorded_times.unwrap_or((now, now));
         let encoded = msg.encode_record_at(ts, created, updated);
-        bodies.add(write_message(txn, msg, ts, encoded, Some(&mut runs))?);
+        bodies.add(write_message(txn, msg, ts, encoded, &mut runs)?);
         stored += 1;
         out.push(Appended {
             id: msg.id,
@@ -405,27 +405,18 @@ pub fn update(
     meta::add_body(txn, after, 1)
 }
 
-/// Writes an encoded message record with every index entry it needs; returns the sizes of its
-/// body, for the counters.
-pub(crate) fn insert_encoded(
-    txn: &mut impl WriteTxn,
-    msg: &NewMessage,
-    ts: i64,
-    stored: Vec<u8>,
-) -> Result<record::BodySize> {
-    write_message(txn, msg, ts, stored, None)
-}
-
-/// Entries of a batch put last and sorted: each session's new messages (and each agent's)
-/// then sit together, and LMDB can write them as runs (see [`WriteTxn::put_run`]).
+/// Entries of a batch of new messages, put last and sorted: each session's new messages (and
+/// each agent's) then sit together, and LMDB can write them as runs (see
+/// [`WriteTxn::put_run`]). Collected by appends and restores, put by [`Runs::put`] in the same
+/// transaction.
 #[derive(Default)]
-struct Runs {
+pub struct Runs {
     messages: Vec<(Vec<u8>, Vec<u8>)>,
     agents: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
 impl Runs {
-    fn put(self, txn: &mut impl WriteTxn) -> Result<()> {
+    pub fn put(self, txn: &mut impl WriteTxn) -> Result<()> {
         for (table, mut entries) in [
             (Table::Messages, self.messages),
             (Table::AgentIndex, self.agents),
@@ -441,16 +432,15 @@ impl Runs {
     }
 }
 
-/// Writes a new message: its record and every index that points at it, now or (`runs`)
-/// with the rest of its batch; the id index at once, since later messages of the batch are
-/// checked against it. The one list of a message's entries, undone by [`remove`]. Returns
-/// the sizes of its body, for the counters.
-fn write_message(
+/// Writes a new message: its id index entry at once (later messages of the batch are checked
+/// against it), its record and agent index entry into `runs`. The one list of a message's
+/// entries, undone by [`remove`]. Returns the sizes of its body, for the counters.
+pub(crate) fn write_message(
     txn: &mut impl WriteTxn,
     msg: &NewMessage,
     ts: i64,
     stored: Vec<u8>,
-    runs: Option<&mut Runs>,
+    runs: &mut Runs,
 ) -> Result<record::BodySize> {
     let key = keys::entry(msg.session_id.as_bytes(), ts, &msg.id);
     let size = record::body_size(&key, &stored)?;
@@ -460,22 +450,11 @@ fn write_message(
     } else {
         txn.put(Table::MessageIds, &msg.id, &key)?;
     }
-    let agent = msg
-        .agent_id
-        .as_ref()
-        .map(|a| (keys::entry(a.as_bytes(), ts, &msg.id), key.clone()));
-    match runs {
-        Some(runs) => {
-            runs.messages.push((key, stored));
-            runs.agents.extend(agent);
-        }
-        None => {
-            txn.put(Table::Messages, &key, &stored)?;
-            if let Some((agent_key, target)) = agent {
-                txn.put(Table::AgentIndex, &agent_key, &target)?;
-            }
-        }
+    if let Some(agent) = &msg.agent_id {
+        runs.agents
+            .push((keys::entry(agent.as_bytes(), ts, &msg.id), key.clone()));
     }
+    runs.messages.push((key, stored));
     Ok(size)
 }
 

@@ -2,7 +2,7 @@
 //! times and counts instead of "now", through the same keys and indexes as appends.
 
 use super::record::{self, NewMessage, SessionHead};
-use super::{keys, load_session, store_session};
+use super::{keys, load_session, store_session, Runs};
 use crate::error::{Error, Result};
 use crate::meta::{self, Counter};
 use crate::storage::{Table, WriteTxn};
@@ -36,12 +36,14 @@ pub fn restore_session(txn: &mut impl WriteTxn, session: &[u8], head: &SessionHe
 }
 
 /// Writes one message with its recorded `ts`, `created_at` and `updated_at`, with its id and
-/// agent index entries. `msg.ts` must be set.
+/// agent index entries; the record and the agent entry go into `runs`, which the caller puts
+/// before its transaction ends. `msg.ts` must be set.
 pub fn restore_message(
     txn: &mut impl WriteTxn,
     msg: &NewMessage,
     created_at: i64,
     updated_at: i64,
+    runs: &mut Runs,
 ) -> Result<()> {
     let ts = msg
         .ts
@@ -53,7 +55,7 @@ pub fn restore_message(
         )));
     }
     let stored = msg.encode_record_at(ts, created_at, updated_at);
-    let size = super::insert_encoded(txn, msg, ts, stored)?;
+    let size = super::write_message(txn, msg, ts, stored, runs)?;
     meta::add_body(txn, size, 1)?;
     meta::add(txn, Counter::Messages, 1)
 }

@@ -441,11 +441,14 @@ impl RwTxn<'_> {
         let gap_page = page_of(&k);
         // SAFETY: as above.
         let rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_PREV) };
-        if rc == 0 && page_of(&k) != gap_page {
-            return Ok(lifted); // the gap is at a page boundary: nothing follows it on its page
+        if rc == ffi::MDB_NOTFOUND {
+            // The gap is the table's start: the run goes in front of the first page whatever
+            // is lifted (emptied, that page is dropped and the next one is first).
+            return Ok(lifted);
         }
-        if rc != ffi::MDB_NOTFOUND {
-            check(rc, "mdb_cursor_get")?;
+        check(rc, "mdb_cursor_get")?;
+        if page_of(&k) != gap_page {
+            return Ok(lifted); // the gap is at a page boundary: nothing follows it on its page
         }
         k = val(from);
         // SAFETY: as above.

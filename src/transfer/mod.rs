@@ -18,7 +18,7 @@
 
 pub mod value;
 
-use crate::conversations::{self, restore, CursorKind, NewMessage, RangeQuery, SessionHead};
+use crate::conversations::{self, restore, CursorKind, NewMessage, RangeQuery, Runs, SessionHead};
 use crate::error::{Error, ErrorKind, Result};
 use crate::meta::{self, Counter};
 use crate::storage::ReadTxn;
@@ -328,7 +328,7 @@ fn parse_op(kind: &str, m: Value) -> Result<Option<Op>> {
     }))
 }
 
-fn apply(txn: &mut crate::backend::Write<'_, '_>, op: &Op) -> Result<()> {
+fn apply(txn: &mut crate::backend::Write<'_, '_>, op: &Op, runs: &mut Runs) -> Result<()> {
     match op {
         Op::Template(spec) => templates::put(txn, spec, false).map(|_| ()),
         Op::Alias(id, alias, version) => {
@@ -336,7 +336,7 @@ fn apply(txn: &mut crate::backend::Write<'_, '_>, op: &Op) -> Result<()> {
         }
         Op::Session(name, head) => restore::restore_session(txn, name.as_bytes(), head),
         Op::Message(msg, created, updated) => {
-            restore::restore_message(txn, msg, *created, *updated)
+            restore::restore_message(txn, msg, *created, *updated, runs)
         }
     }
 }
@@ -411,7 +411,11 @@ impl Store {
         let mut end: Option<Value> = None;
         let flush = |batch: &mut Vec<Op>| -> Result<()> {
             if !batch.is_empty() {
-                self.write(|txn| batch.iter().try_for_each(|op| apply(txn, op)))?;
+                self.write(|txn| {
+                    let mut runs = Runs::default();
+                    batch.iter().try_for_each(|op| apply(txn, op, &mut runs))?;
+                    runs.put(txn)
+                })?;
                 batch.clear();
             }
             Ok(())
