@@ -326,17 +326,34 @@ fn salvage_reads_an_intact_leaf_that_a_damaged_separator_misplaces() {
     let dir = tempfile::tempdir().unwrap();
     populate(dir.path(), 3000);
     let all = keys_of(dir.path(), "messages");
-    let branch = page_of(dir.path(), "messages", 1);
-    let mut page = read_page(dir.path(), branch);
-    // Node 1's separator becomes its child's first key plus one: the child's key 0 is now
-    // below the range its parent gives it, while the branch itself stays in order.
-    let node = u16_at(&page, 16 + 2);
-    let child = (u16_at(&page, node) | u16_at(&page, node + 2) << 16) as u64;
-    let ksize = u16_at(&page, node + 6);
-    let leaf = read_page(dir.path(), child);
-    let first = u16_at(&leaf, 16);
-    assert_eq!(u16_at(&leaf, first + 6), ksize, "same key length");
-    let mut key = leaf[first + 8..first + 8 + ksize].to_vec();
+    // A separator becomes its child's first key plus one: the child's key 0 is then below the
+    // range its parent gives it, while the branch itself stays in order. The key must fit the
+    // separator's room, so the first leaf whose first key is as long as its separator is taken
+    // (a separator may be an older, shorter key: LMDB keeps it when that key goes).
+    let map = pages::page_map(&pages::data_file(dir.path())).unwrap();
+    let branches = map
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.table == "messages" && p.flags == 1)
+        .map(|(pgno, _)| pgno as u64);
+    let (branch, mut page, node, child, ksize, mut key) = branches
+        .flat_map(|branch| {
+            let page = read_page(dir.path(), branch);
+            let nodes = (u16_at(&page, 12) - 16) / 2;
+            (1..nodes).map(move |i| (branch, page.clone(), i))
+        })
+        .find_map(|(branch, page, i)| {
+            let node = u16_at(&page, 16 + 2 * i);
+            let child = (u16_at(&page, node) | u16_at(&page, node + 2) << 16) as u64;
+            let ksize = u16_at(&page, node + 6);
+            let leaf = read_page(dir.path(), child);
+            let first = u16_at(&leaf, 16);
+            let key = leaf[first + 8..first + 8 + u16_at(&leaf, first + 6)].to_vec();
+            let usable =
+                u16_at(&leaf, 10) & 2 != 0 && key.len() == ksize && key.last() != Some(&0xff);
+            usable.then_some((branch, page, node, child, ksize, key))
+        })
+        .expect("a leaf whose first key is as long as its separator");
     *key.last_mut().unwrap() += 1;
     page[node + 8..node + 8 + ksize].copy_from_slice(&key);
     write_page(dir.path(), branch, &page);

@@ -176,8 +176,8 @@ func (db *DB) Stats() (Stats, error) {
 // Backup writes a consistent copy of the store into directory path (created if missing; it
 // must be empty) while other goroutines and processes go on reading and writing. With
 // compact, every table is rewritten with full pages and free pages are left out, so the copy
-// is smaller (about two thirds the size of a store appended to in many sessions) and slower
-// to write. The copy opens with Open.
+// is smaller (about 0.9 the size of a store appended to in many sessions) and slower to
+// write. The copy opens with Open.
 func (db *DB) Backup(path string, compact bool) error {
 	h, err := db.acquire("Backup")
 	if err != nil {
