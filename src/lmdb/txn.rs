@@ -109,12 +109,7 @@ impl Raw<'_> {
     /// to where it sits in its page, so the entries on either side of that spot are checked,
     /// and "not found" is only said when both are sound.
     fn check_neighbours(&self, table: Table, key: &[u8]) -> Result<()> {
-        let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
-        // SAFETY: txn is live and dbi belongs to its environment; cursor is an out-pointer.
-        let rc =
-            unsafe { ffi::mdb_cursor_open(self.txn, self.ctx.dbis[table as usize], &mut cursor) };
-        check(rc, "mdb_cursor_open")?;
-        let guard = CursorGuard(cursor);
+        let guard = CursorGuard::open(self.txn, self.ctx, table)?;
         let mut k = val(key);
         let mut v = empty_val();
         // SAFETY: the cursor is open on the live transaction; k/v are valid MDB_vals.
@@ -166,13 +161,7 @@ impl Raw<'_> {
         backward: bool,
         visit: &mut Visitor<'_>,
     ) -> Result<()> {
-        let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
-        check(
-            // SAFETY: txn is live and the dbi belongs to its environment; cursor is an out-pointer.
-            unsafe { ffi::mdb_cursor_open(self.txn, self.ctx.dbis[table as usize], &mut cursor) },
-            "mdb_cursor_open",
-        )?;
-        let guard = CursorGuard(cursor);
+        let guard = CursorGuard::open(self.txn, self.ctx, table)?;
         let mut k = empty_val();
         let mut v = empty_val();
         let step = if backward {
@@ -233,6 +222,17 @@ impl Raw<'_> {
 }
 
 struct CursorGuard(*mut ffi::MDB_cursor);
+
+impl CursorGuard {
+    /// A cursor on `table` in the live transaction `txn`, closed when dropped.
+    fn open(txn: *mut ffi::MDB_txn, ctx: &TxnCtx, table: Table) -> Result<CursorGuard> {
+        let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
+        // SAFETY: txn is live and the dbi belongs to its environment; cursor is an out-pointer.
+        let rc = unsafe { ffi::mdb_cursor_open(txn, ctx.dbis[table as usize], &mut cursor) };
+        check(rc, "mdb_cursor_open")?;
+        Ok(CursorGuard(cursor))
+    }
+}
 impl Drop for CursorGuard {
     fn drop(&mut self) {
         // SAFETY: the cursor was opened by mdb_cursor_open and is closed exactly once, before its txn ends.
@@ -422,12 +422,7 @@ impl RwTxn<'_> {
     fn lift(&mut self, table: Table, from: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         let page = self.ctx.page_size;
         let page_of = |v: &ffi::MDB_val| v.mv_data as usize / page;
-        let mut cursor: *mut ffi::MDB_cursor = ptr::null_mut();
-        // SAFETY: txn is live and dbi belongs to its environment; cursor is an out-pointer.
-        let rc =
-            unsafe { ffi::mdb_cursor_open(self.raw, self.ctx.dbis[table as usize], &mut cursor) };
-        check(rc, "mdb_cursor_open")?;
-        let guard = CursorGuard(cursor);
+        let guard = CursorGuard::open(self.raw, &self.ctx, table)?;
         let mut k = val(from);
         let mut v = empty_val();
         let mut lifted = Vec::new();
