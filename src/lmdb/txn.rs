@@ -24,8 +24,11 @@ pub(crate) struct TxnCtx {
 /// What LMDB adds to an entry's key and value in a leaf page (node header and slot).
 const NODE_OVERHEAD: usize = 10;
 
-/// Values above a page's size divided by this are not lifted (see [`RwTxn::lift`]).
+/// Values above a page's size divided by this are not lifted (see [`RwTxn::lift_gap`]).
 const LARGE_VALUE_DIVISOR: usize = 4;
+
+/// Entries taken out of a page, key and value as stored.
+type Lifted = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Reads the raw (unverified) value of `key` in `dbi`, for the schema probe.
 pub(crate) fn raw_get<'t>(
@@ -139,19 +142,6 @@ impl Raw<'_> {
         } else {
             Ok(stored)
         }
-    }
-
-    /// Visits stored entries forward from `from`, as stored (checksums neither checked nor
-    /// cut off).
-    fn scan_raw(&self, table: Table, from: &[u8], visit: &mut Visitor<'_>) -> Result<()> {
-        let raw = Raw {
-            txn: self.txn,
-            ctx: &TxnCtx {
-                checksums: false,
-                ..*self.ctx
-            },
-        };
-        raw.scan(table, Start::At(from), false, visit)
     }
 
     fn scan(
@@ -356,20 +346,10 @@ impl RwTxn<'_> {
                 ),
             ));
         }
-        let mut k = val(key);
         if !self.ctx.checksums {
-            let mut v = val(value);
-            // SAFETY: live write txn; k/v point at caller memory that LMDB copies before returning.
-            return Ok(unsafe {
-                ffi::mdb_put(
-                    self.raw,
-                    self.ctx.dbis[table as usize],
-                    &mut k,
-                    &mut v,
-                    flags,
-                )
-            });
+            return Ok(self.put_as_stored(table, key, value, flags));
         }
+        let mut k = val(key);
         // MDB_RESERVE: LMDB makes room in the page and we write value and checksum there, one
         // copy instead of building the sealed value first.
         let mut v = ffi::MDB_val {
@@ -395,59 +375,76 @@ impl RwTxn<'_> {
         Ok(rc)
     }
 
-    /// The first stored key at or after `key`, copied (writes follow).
-    fn key_at_or_after(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let mut found = None;
-        Raw {
-            txn: self.raw,
-            ctx: &self.ctx,
+    /// Puts `value` exactly as given (no checksum added); returns LMDB's code.
+    fn put_as_stored(
+        &mut self,
+        table: Table,
+        key: &[u8],
+        value: &[u8],
+        flags: libc::c_uint,
+    ) -> libc::c_int {
+        let mut k = val(key);
+        let mut v = val(value);
+        // SAFETY: live write txn; k/v point at caller memory that LMDB copies before returning.
+        unsafe {
+            ffi::mdb_put(
+                self.raw,
+                self.ctx.dbis[table as usize],
+                &mut k,
+                &mut v,
+                flags,
+            )
         }
-        .scan_raw(table, key, &mut |k, _| {
-            found = Some(k.to_vec());
-            Ok(false)
-        })?;
-        Ok(found)
     }
 
-    /// Takes out the entries from `from` on that share its leaf page with the gap in front of
-    /// it, as stored (checksum included, unverified: a damaged neighbour goes back exactly as
-    /// it was). Lifting more would be worse than lifting none: a page emptied below a quarter
-    /// is rebalanced with nodes from its left neighbour, the gap's own page, which puts stored
+    /// Finds the gap a run starting at `first` goes into and takes out the entries that follow
+    /// it on its leaf page. Returns None when `first` is past every stored key; otherwise the
+    /// stored key the gap ends at (`first` itself when it is stored: then nothing is lifted)
+    /// and the entries taken out, as stored (checksum included, unverified: a damaged
+    /// neighbour goes back exactly as it was).
+    ///
+    /// Lifting more would be worse than lifting none: a page emptied below a quarter is
+    /// rebalanced with nodes from its left neighbour, the gap's own page, which puts stored
     /// entries right after the gap again. LMDB hands out keys in place, inside their page, and
     /// a page this transaction has not changed sits in the map at an address aligned to the
     /// page size, so two keys share a page when their addresses agree above the page-size
     /// bits; on a page already changed (a heap copy) the test can err, which costs fill, never
     /// correctness. Stops at a large value (on overflow pages, it would be copied for nothing)
     /// and after a page's worth of bytes.
-    fn lift(&mut self, table: Table, from: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn lift_gap(&mut self, table: Table, first: &[u8]) -> Result<Option<(Vec<u8>, Lifted)>> {
         let page = self.ctx.page_size;
         let page_of = |v: &ffi::MDB_val| v.mv_data as usize / page;
         let guard = CursorGuard::open(self.raw, &self.ctx, table)?;
-        let mut k = val(from);
+        let mut k = val(first);
         let mut v = empty_val();
         let mut lifted = Vec::new();
         // SAFETY: here and in every mdb_cursor_get below, the cursor is open on the live write
         // transaction and k/v are MDB_vals LMDB fills in; nothing is written until it is closed.
         let rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_SET_RANGE) };
         if rc == ffi::MDB_NOTFOUND {
-            return Ok(lifted);
+            return Ok(None);
         }
         check(rc, "mdb_cursor_get")?;
+        // SAFETY: k was just filled by LMDB for this live transaction.
+        let next = unsafe { slice(&k) }.to_vec();
+        if next == first {
+            return Ok(Some((next, lifted)));
+        }
         let gap_page = page_of(&k);
         // SAFETY: as above.
         let rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_PREV) };
         if rc == ffi::MDB_NOTFOUND {
             // The gap is the table's start: the run goes in front of the first page whatever
             // is lifted (emptied, that page is dropped and the next one is first).
-            return Ok(lifted);
+            return Ok(Some((next, lifted)));
         }
         check(rc, "mdb_cursor_get")?;
         if page_of(&k) != gap_page {
-            return Ok(lifted); // the gap is at a page boundary: nothing follows it on its page
+            // The gap is at a page boundary: nothing follows it on its page.
+            return Ok(Some((next, lifted)));
         }
-        k = val(from);
-        // SAFETY: as above.
-        let mut rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_SET_RANGE) };
+        // SAFETY: as above; back on `next`.
+        let mut rc = unsafe { ffi::mdb_cursor_get(guard.0, &mut k, &mut v, ffi::MDB_NEXT) };
         let mut bytes = 0;
         while rc == 0
             && page_of(&k) == gap_page
@@ -468,24 +465,13 @@ impl RwTxn<'_> {
         for (key, _) in &lifted {
             self.del(table, key)?;
         }
-        Ok(lifted)
+        Ok(Some((next, lifted)))
     }
 
-    /// Puts back what [`RwTxn::lift`] took out, byte for byte.
-    fn put_back(&mut self, table: Table, lifted: &[(Vec<u8>, Vec<u8>)]) -> Result<()> {
-        for (k, v) in lifted {
-            let mut key = val(k);
-            let mut value = val(v);
-            // SAFETY: live write txn; k/v point at our buffers, which LMDB copies before returning.
-            let rc = unsafe {
-                ffi::mdb_put(
-                    self.raw,
-                    self.ctx.dbis[table as usize],
-                    &mut key,
-                    &mut value,
-                    ffi::MDB_NOOVERWRITE,
-                )
-            };
+    /// Puts back what [`RwTxn::lift_gap`] took out, byte for byte.
+    fn put_back(&mut self, table: Table, lifted: &Lifted) -> Result<()> {
+        for (key, stored) in lifted {
+            let rc = self.put_as_stored(table, key, stored, ffi::MDB_NOOVERWRITE);
             check(rc, "mdb_put(put back)")?;
         }
         Ok(())
@@ -514,26 +500,21 @@ impl WriteTxn for RwTxn<'_> {
     fn put_run(&mut self, table: Table, run: &[(&[u8], &[u8])]) -> Result<()> {
         let mut rest = run;
         while let Some((first, _)) = rest.first() {
-            let Some(next) = self.key_at_or_after(table, first)? else {
+            // A key put in the middle of a full page splits it in half; with what follows
+            // the gap on its page lifted out, each new key is the page's last, and LMDB moves
+            // on to a fresh page instead. Measured worth it down to single messages: the
+            // lifting costs less than the pages it saves take to write.
+            let Some((next, lifted)) = self.lift_gap(table, first)? else {
                 // Past every stored key: MDB_APPEND leaves each page full.
                 for (key, value) in rest {
                     self.put_last(table, key, value)?;
                 }
                 return Ok(());
             };
-            // The entries before `next` all go into the gap in front of it (none when the
-            // first one replaces `next`).
+            // The entries before `next` all go into the gap in front of it (just the first
+            // when it replaces `next`).
             let gap = rest.partition_point(|(k, _)| *k < next.as_slice());
             let (group, tail) = rest.split_at(gap.max(1));
-            // A key put in the middle of a full page splits it in half; with what follows
-            // the gap on its page lifted out, each new key is the page's last, and LMDB moves
-            // on to a fresh page instead. Measured worth it down to single messages: the
-            // lifting costs less than the pages it saves take to write.
-            let lifted = if gap > 0 {
-                self.lift(table, &next)?
-            } else {
-                Vec::new()
-            };
             for (key, value) in group {
                 self.put(table, key, value)?;
             }
