@@ -219,6 +219,7 @@ struct Fixed<'b> {
     buf: &'b mut [std::mem::MaybeUninit<u8>],
     len: usize,
     spill: [u8; SLACK],
+    scratch: Vec<u8>,
 }
 
 const SLACK: usize = 2;
@@ -242,6 +243,17 @@ impl record::PageWrite for Fixed<'_> {
         }
         self.len += bytes.len();
     }
+
+    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        // The caller's buffer is not ours to view as initialised bytes: the record is built
+        // in a scratch buffer kept across records, then copied.
+        self.scratch.clear();
+        self.scratch.resize(len, 0);
+        fill(&mut self.scratch);
+        let scratch = std::mem::take(&mut self.scratch);
+        self.put(&scratch);
+        self.scratch = scratch;
+    }
 }
 
 /// Like [`range`], writing the page straight into `buf` in one pass: no page is built and
@@ -260,6 +272,7 @@ pub fn range_into(
         buf,
         len: room,
         spill: [0; SLACK],
+        scratch: Vec::new(),
     };
     let (count, next) = range_to(txn, kind, name, q, &mut out)?;
     let mut header = Vec::with_capacity(3);

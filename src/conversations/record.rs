@@ -336,20 +336,29 @@ fn bad(what: &str) -> Error {
     Error::corrupt(format!("stored message record is damaged: {what}"))
 }
 
-/// A tiny reader over stored bytes; every step is bounds-checked.
+/// A tiny reader over stored bytes; every step is bounds-checked. The stored record is read
+/// for every message of every page, so its few MessagePack forms are decoded here directly
+/// rather than through rmp's general readers, and a damaged field is reported once, by name.
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
     fn peek(&self) -> Option<u8> {
         self.0.first().copied()
     }
-    fn take(&mut self, n: usize) -> Result<&'a [u8]> {
-        if n > self.0.len() {
-            return Err(bad("a field runs past its end"));
-        }
-        let (head, rest) = self.0.split_at(n);
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
         self.0 = rest;
-        Ok(head)
+        Some(b)
+    }
+    fn fixed<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let (head, rest) = self.0.split_at_checked(n)?;
+        self.0 = rest;
+        Some(head)
     }
     fn nil(&mut self) -> bool {
         if self.peek() == Some(0xc0) {
@@ -360,15 +369,58 @@ impl<'a> Reader<'a> {
         }
     }
     fn str(&mut self) -> Result<&'a [u8]> {
-        let n = rmp::decode::read_str_len(&mut self.0).map_err(|_| bad("expected a string"))?;
-        self.take(n as usize)
+        let n = match self.byte() {
+            Some(m @ 0xa0..=0xbf) => Some(usize::from(m & 0x1f)),
+            Some(0xd9) => self.fixed::<1>().map(|b| usize::from(b[0])),
+            Some(0xda) => self
+                .fixed::<2>()
+                .map(|b| usize::from(u16::from_be_bytes(b))),
+            Some(0xdb) => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
+            _ => None,
+        };
+        n.and_then(|n| self.take(n))
+            .ok_or_else(|| bad("expected a string"))
     }
     fn bin(&mut self) -> Result<&'a [u8]> {
-        let n = rmp::decode::read_bin_len(&mut self.0).map_err(|_| bad("expected binary"))?;
-        self.take(n as usize)
+        let n = match self.byte() {
+            Some(0xc4) => self.fixed::<1>().map(|b| usize::from(b[0])),
+            Some(0xc5) => self
+                .fixed::<2>()
+                .map(|b| usize::from(u16::from_be_bytes(b))),
+            Some(0xc6) => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
+            _ => None,
+        };
+        n.and_then(|n| self.take(n))
+            .ok_or_else(|| bad("expected binary"))
     }
     fn int(&mut self) -> Result<i64> {
-        rmp::decode::read_int(&mut self.0).map_err(|_| bad("expected an integer"))
+        let n = match self.byte() {
+            Some(m @ 0x00..=0x7f) => Some(i64::from(m)),
+            Some(m @ 0xe0..=0xff) => Some(i64::from(m as i8)),
+            Some(0xcc) => self.fixed::<1>().map(|b| i64::from(b[0])),
+            Some(0xcd) => self.fixed::<2>().map(|b| i64::from(u16::from_be_bytes(b))),
+            Some(0xce) => self.fixed::<4>().map(|b| i64::from(u32::from_be_bytes(b))),
+            Some(0xcf) => self
+                .fixed::<8>()
+                .and_then(|b| i64::try_from(u64::from_be_bytes(b)).ok()),
+            Some(0xd0) => self.fixed::<1>().map(|b| i64::from(b[0] as i8)),
+            Some(0xd1) => self.fixed::<2>().map(|b| i64::from(i16::from_be_bytes(b))),
+            Some(0xd2) => self.fixed::<4>().map(|b| i64::from(i32::from_be_bytes(b))),
+            Some(0xd3) => self.fixed::<8>().map(i64::from_be_bytes),
+            _ => None,
+        };
+        n.ok_or_else(|| bad("expected an integer"))
+    }
+    fn array_len(&mut self) -> Result<usize> {
+        let n = match self.byte() {
+            Some(m @ 0x90..=0x9f) => Some(usize::from(m & 0x0f)),
+            Some(0xdc) => self
+                .fixed::<2>()
+                .map(|b| usize::from(u16::from_be_bytes(b))),
+            Some(0xdd) => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
+            _ => None,
+        };
+        n.ok_or_else(|| bad("not an array"))
     }
 }
 
@@ -376,13 +428,12 @@ impl<'a> Reader<'a> {
 /// see [`write_public`], which copies them as they are.
 pub fn decode_stored(stored: &[u8], ts: i64) -> Result<StoredMessage<'_>> {
     let mut r = Reader(stored);
-    let n = rmp::decode::read_array_len(&mut r.0).map_err(|_| bad("not an array"))?;
-    if n != 7 {
+    if r.array_len()? != 7 {
         return Err(bad("wrong number of fields"));
     }
     let role = match r.peek() {
         Some(b @ 0..=3) => {
-            r.take(1)?;
+            r.byte();
             ROLES[b as usize]
         }
         _ => std::str::from_utf8(r.str()?).map_err(|_| bad("role is not UTF-8"))?,
@@ -472,93 +523,117 @@ pub fn write_public(key: &[u8], stored: &[u8], out: &mut impl PageWrite) -> Resu
 /// what did not fit.
 pub trait PageWrite {
     fn put(&mut self, bytes: &[u8]);
+
+    /// Appends `len` bytes written by `fill` (which writes exactly `len`).
+    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8]));
 }
 
 impl PageWrite for Vec<u8> {
     fn put(&mut self, bytes: &[u8]) {
         self.extend_from_slice(bytes);
     }
-}
 
-/// Small MessagePack pieces are built on the stack, then put.
-fn put_str(out: &mut impl PageWrite, s: &[u8]) {
-    let mut head = [0u8; 5];
-    let n = str_header(s.len(), &mut head);
-    out.put(&head[..n]);
-    out.put(s);
-}
-
-fn str_header(len: usize, head: &mut [u8; 5]) -> usize {
-    if len < 32 {
-        head[0] = 0xa0 | len as u8;
-        1
-    } else if len < 256 {
-        head[0] = 0xd9;
-        head[1] = len as u8;
-        2
-    } else if len < 65536 {
-        head[0] = 0xda;
-        head[1..3].copy_from_slice(&(len as u16).to_be_bytes());
-        3
-    } else {
-        head[0] = 0xdb;
-        head[1..5].copy_from_slice(&(len as u32).to_be_bytes());
-        5
+    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        let at = self.len();
+        self.resize(at + len, 0);
+        fill(&mut self[at..]);
     }
 }
 
-/// An integer in its shortest MessagePack form (as `rmp::encode::write_sint` picks it), built
-/// on the stack: this runs three times for every message of every page.
-fn put_sint(out: &mut impl PageWrite, n: i64) {
-    let mut buf = [0u8; 9];
-    let len = if (0..128).contains(&n) {
-        buf[0] = n as u8;
-        1
-    } else if (-32..0).contains(&n) {
-        buf[0] = n as i8 as u8;
-        1
-    } else if n >= 0 {
-        if n <= u8::MAX as i64 {
-            buf[0] = 0xcc;
-            buf[1] = n as u8;
-            2
-        } else if n <= u16::MAX as i64 {
-            buf[0] = 0xcd;
-            buf[1..3].copy_from_slice(&(n as u16).to_be_bytes());
-            3
-        } else if n <= u32::MAX as i64 {
-            buf[0] = 0xce;
-            buf[1..5].copy_from_slice(&(n as u32).to_be_bytes());
-            5
-        } else {
-            buf[0] = 0xcf;
-            buf[1..9].copy_from_slice(&(n as u64).to_be_bytes());
-            9
-        }
-    } else if n >= i8::MIN as i64 {
-        buf[0] = 0xd0;
-        buf[1] = n as i8 as u8;
-        2
-    } else if n >= i16::MIN as i64 {
-        buf[0] = 0xd1;
-        buf[1..3].copy_from_slice(&(n as i16).to_be_bytes());
-        3
-    } else if n >= i32::MIN as i64 {
-        buf[0] = 0xd2;
-        buf[1..5].copy_from_slice(&(n as i32).to_be_bytes());
-        5
-    } else {
-        buf[0] = 0xd3;
-        buf[1..9].copy_from_slice(&n.to_be_bytes());
-        9
-    };
-    out.put(&buf[..len]);
+/// A public record is sized first and then written into its slot, piece by piece: the two
+/// dozen small pieces of a message cost more as separate appends than the copying does.
+struct Slot<'b> {
+    buf: &'b mut [u8],
+    at: usize,
 }
 
-fn put_id(out: &mut impl PageWrite, id: &[u8; 16]) {
-    out.put(&[0xc4, 16]);
-    out.put(id);
+impl Slot<'_> {
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
+    }
+
+    #[inline(always)]
+    fn str(&mut self, s: &[u8]) {
+        let n = s.len();
+        if n < 32 {
+            self.bytes(&[0xa0 | n as u8]);
+        } else if n < 256 {
+            self.bytes(&[0xd9, n as u8]);
+        } else if n < 65536 {
+            self.bytes(&[0xda]);
+            self.bytes(&(n as u16).to_be_bytes());
+        } else {
+            self.bytes(&[0xdb]);
+            self.bytes(&(n as u32).to_be_bytes());
+        }
+        self.bytes(s);
+    }
+
+    #[inline(always)]
+    fn id(&mut self, id: &[u8; 16]) {
+        self.bytes(&[0xc4, 16]);
+        self.bytes(id);
+    }
+
+    /// An integer in its shortest MessagePack form, as `rmp::encode::write_sint` picks it.
+    #[inline(always)]
+    fn sint(&mut self, n: i64) {
+        if (-32..128).contains(&n) {
+            self.bytes(&[n as i8 as u8]);
+        } else if n >= 0 {
+            if n <= u8::MAX as i64 {
+                self.bytes(&[0xcc, n as u8]);
+            } else if n <= u16::MAX as i64 {
+                self.bytes(&[0xcd]);
+                self.bytes(&(n as u16).to_be_bytes());
+            } else if n <= u32::MAX as i64 {
+                self.bytes(&[0xce]);
+                self.bytes(&(n as u32).to_be_bytes());
+            } else {
+                self.bytes(&[0xcf]);
+                self.bytes(&(n as u64).to_be_bytes());
+            }
+        } else if n >= i8::MIN as i64 {
+            self.bytes(&[0xd0, n as i8 as u8]);
+        } else if n >= i16::MIN as i64 {
+            self.bytes(&[0xd1]);
+            self.bytes(&(n as i16).to_be_bytes());
+        } else if n >= i32::MIN as i64 {
+            self.bytes(&[0xd2]);
+            self.bytes(&(n as i32).to_be_bytes());
+        } else {
+            self.bytes(&[0xd3]);
+            self.bytes(&n.to_be_bytes());
+        }
+    }
 }
+
+fn str_len(n: usize) -> usize {
+    n + match n {
+        0..32 => 1,
+        32..256 => 2,
+        256..65536 => 3,
+        _ => 5,
+    }
+}
+
+fn sint_len(n: i64) -> usize {
+    match n {
+        -32..128 => 1,
+        128..=0xff => 2,
+        0x100..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        0x1_0000_0000.. => 9,
+        -0x80..-32 => 2,
+        -0x8000..-0x80 => 3,
+        -0x8000_0000..-0x8000 => 5,
+        _ => 9,
+    }
+}
+
+const ID_LEN: usize = 18;
 
 fn write_public_fields(
     out: &mut impl PageWrite,
@@ -569,32 +644,48 @@ fn write_public_fields(
     content: &[u8],
     metadata: &[u8],
 ) {
-    let fields = 8 + f.agent_id.is_some() as u8 + f.in_reply_to.is_some() as u8;
-    out.put(&[0x80 | fields]);
-    out.put(b"\xa2id");
-    put_id(out, id);
-    out.put(b"\xaasession_id");
-    put_str(out, session);
-    out.put(b"\xa2ts");
-    put_sint(out, ts);
-    out.put(b"\xa4role");
-    put_str(out, f.role.as_bytes());
+    let role = f.role.as_bytes();
+    // The field names' strings, with their one-byte headers, and the map's header.
+    let mut len = 1 + 3 + 11 + 3 + 5 + 8 + 9 + 11 + 11;
+    len += ID_LEN + str_len(session.len()) + sint_len(ts) + str_len(role.len());
+    len += str_len(content.len()) + metadata.len();
+    len += sint_len(f.created_at) + sint_len(f.updated_at);
     if let Some(agent) = f.agent_id {
-        out.put(b"\xa8agent_id");
-        put_str(out, agent);
+        len += 9 + str_len(agent.len());
     }
-    out.put(b"\xa7content");
-    put_str(out, content);
-    if let Some(r) = &f.in_reply_to {
-        out.put(b"\xabin_reply_to");
-        put_id(out, r);
+    if f.in_reply_to.is_some() {
+        len += 12 + ID_LEN;
     }
-    out.put(b"\xa8metadata");
-    out.put(metadata);
-    out.put(b"\xaacreated_at");
-    put_sint(out, f.created_at);
-    out.put(b"\xaaupdated_at");
-    put_sint(out, f.updated_at);
+    out.put_with(len, |buf| {
+        let mut o = Slot { buf, at: 0 };
+        let fields = 8 + f.agent_id.is_some() as u8 + f.in_reply_to.is_some() as u8;
+        o.bytes(&[0x80 | fields]);
+        o.bytes(b"\xa2id");
+        o.id(id);
+        o.bytes(b"\xaasession_id");
+        o.str(session);
+        o.bytes(b"\xa2ts");
+        o.sint(ts);
+        o.bytes(b"\xa4role");
+        o.str(role);
+        if let Some(agent) = f.agent_id {
+            o.bytes(b"\xa8agent_id");
+            o.str(agent);
+        }
+        o.bytes(b"\xa7content");
+        o.str(content);
+        if let Some(r) = &f.in_reply_to {
+            o.bytes(b"\xabin_reply_to");
+            o.id(r);
+        }
+        o.bytes(b"\xa8metadata");
+        o.bytes(metadata);
+        o.bytes(b"\xaacreated_at");
+        o.sint(f.created_at);
+        o.bytes(b"\xaaupdated_at");
+        o.sint(f.updated_at);
+        debug_assert_eq!(o.at, len, "the record's size was counted wrong");
+    });
 }
 
 /// The public record of one stored message, as a new buffer.
@@ -669,8 +760,7 @@ pub fn body_size(key: &[u8], stored: &[u8]) -> Result<BodySize> {
     let m = decode_stored(stored, ts)?;
     Ok(match m.body {
         Body::Raw { content, metadata } => {
-            let mut head = [0u8; 5];
-            let n = (str_header(content.len(), &mut head) + content.len() + metadata.len()) as u64;
+            let n = (str_len(content.len()) + metadata.len()) as u64;
             BodySize {
                 plain: n,
                 stored: n,
