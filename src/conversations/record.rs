@@ -368,29 +368,31 @@ impl<'a> Reader<'a> {
             false
         }
     }
+    /// The length after a string or binary marker of the 8-, 16- or 32-bit form, whose three
+    /// markers follow `first`.
+    fn sized(&mut self, marker: u8, first: u8) -> Option<usize> {
+        match marker.wrapping_sub(first) {
+            0 => self.fixed::<1>().map(|b| usize::from(b[0])),
+            1 => self
+                .fixed::<2>()
+                .map(|b| usize::from(u16::from_be_bytes(b))),
+            2 => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
+            _ => None,
+        }
+    }
     fn str(&mut self) -> Result<&'a [u8]> {
         let n = match self.byte() {
             Some(m @ 0xa0..=0xbf) => Some(usize::from(m & 0x1f)),
-            Some(0xd9) => self.fixed::<1>().map(|b| usize::from(b[0])),
-            Some(0xda) => self
-                .fixed::<2>()
-                .map(|b| usize::from(u16::from_be_bytes(b))),
-            Some(0xdb) => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
-            _ => None,
+            Some(m) => self.sized(m, 0xd9),
+            None => None,
         };
         n.and_then(|n| self.take(n))
             .ok_or_else(|| bad("expected a string"))
     }
     fn bin(&mut self) -> Result<&'a [u8]> {
-        let n = match self.byte() {
-            Some(0xc4) => self.fixed::<1>().map(|b| usize::from(b[0])),
-            Some(0xc5) => self
-                .fixed::<2>()
-                .map(|b| usize::from(u16::from_be_bytes(b))),
-            Some(0xc6) => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
-            _ => None,
-        };
-        n.and_then(|n| self.take(n))
+        self.byte()
+            .and_then(|m| self.sized(m, 0xc4))
+            .and_then(|n| self.take(n))
             .ok_or_else(|| bad("expected binary"))
     }
     fn int(&mut self) -> Result<i64> {
