@@ -2,7 +2,8 @@
 //! same write transactions that change what they count.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::storage::{ReadTxn, Table, WriteTxn};
+use crate::format::compress::{DictionarySource, Packing};
+use crate::storage::{ReadTxn, Start, Table, WriteTxn};
 
 /// Bumped whenever the stored layout changes incompatibly. See docs/format.md.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -100,4 +101,107 @@ pub fn stamp_schema(txn: &mut impl WriteTxn) -> Result<()> {
         txn.put(Table::Meta, SCHEMA_KEY, &SCHEMA_VERSION.to_be_bytes())?;
     }
     Ok(())
+}
+
+// ---- Compression dictionaries -------------------------------------------------------------
+//
+// `dict.v.<version u32 BE>` holds a trained zstd dictionary; versions count up from 1 and an
+// entry is never replaced or removed, because records name the version they were written with.
+// `dict.current` names the one new bodies are compressed with:
+// `version u32 BE | zstd id u32 BE | min_body u32 BE`.
+
+const DICT_PREFIX: &[u8] = b"dict.v.";
+const DICT_CURRENT: &[u8] = b"dict.current";
+
+pub(crate) fn is_dictionary_key(key: &[u8]) -> bool {
+    key.starts_with(DICT_PREFIX)
+}
+
+pub(crate) fn dictionary_key(version: u32) -> Vec<u8> {
+    let mut key = DICT_PREFIX.to_vec();
+    key.extend_from_slice(&version.to_be_bytes());
+    key
+}
+
+impl<T: ReadTxn + ?Sized> DictionarySource for T {
+    fn dictionary_bytes(&self, version: u32) -> Result<Option<&[u8]>> {
+        self.get(Table::Meta, &dictionary_key(version))
+    }
+}
+
+/// A stored dictionary, as `lmstore stat` and the APIs list them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DictionaryInfo {
+    pub version: u32,
+    /// The id zstd derived from its content (and writes into every frame made with it).
+    pub zstd_id: u32,
+    pub bytes: usize,
+    /// The body size from which new bodies are compressed with it; None unless current.
+    pub min_body: Option<u32>,
+}
+
+fn current_dictionary(txn: &impl ReadTxn) -> Result<Option<(u32, u32, u32)>> {
+    let Some(v) = txn.get(Table::Meta, DICT_CURRENT)? else {
+        return Ok(None);
+    };
+    let word = |i: usize| -> Result<u32> {
+        v.get(i * 4..i * 4 + 4)
+            .and_then(|b| b.try_into().ok())
+            .map(u32::from_be_bytes)
+            .ok_or_else(|| Error::corrupt("meta entry dict.current is not 12 bytes"))
+    };
+    if v.len() != 12 {
+        return Err(Error::corrupt("meta entry dict.current is not 12 bytes"));
+    }
+    Ok(Some((word(0)?, word(1)?, word(2)?)))
+}
+
+/// How new message bodies are compressed: with the current dictionary, if there is one.
+pub fn packing(txn: &impl ReadTxn) -> Result<Option<Packing>> {
+    current_dictionary(txn)?
+        .map(|(version, id, min_body)| Packing::new(txn, version, id, min_body as usize))
+        .transpose()
+}
+
+/// Every stored dictionary, oldest first; the current one carries its `min_body`.
+pub fn dictionaries(txn: &impl ReadTxn) -> Result<Vec<DictionaryInfo>> {
+    let current = current_dictionary(txn)?;
+    let mut out = Vec::new();
+    txn.scan(Table::Meta, Start::At(DICT_PREFIX), false, &mut |k, v| {
+        let Some(version) = k.strip_prefix(DICT_PREFIX) else {
+            return Ok(false);
+        };
+        let version = version
+            .try_into()
+            .map(u32::from_be_bytes)
+            .map_err(|_| Error::corrupt("a dictionary's meta key has no 4-byte version"))?;
+        let zstd_id = crate::format::compress::dictionary_id(v).ok_or_else(|| {
+            Error::corrupt(format!("compression dictionary {version} is damaged"))
+        })?;
+        out.push(DictionaryInfo {
+            version,
+            zstd_id,
+            bytes: v.len(),
+            min_body: current
+                .filter(|c| c.0 == version)
+                .map(|(_, _, min_body)| min_body),
+        });
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+/// Stores a newly trained dictionary under the next version and makes it current; returns
+/// its version. Earlier versions stay: their records still need them.
+pub fn add_dictionary(txn: &mut impl WriteTxn, bytes: &[u8], min_body: u32) -> Result<u32> {
+    let zstd_id = crate::format::compress::dictionary_id(bytes)
+        .ok_or_else(|| Error::invalid("the trained dictionary has no zstd dictionary header"))?;
+    let version = dictionaries(txn)?.last().map_or(1, |d| d.version + 1);
+    txn.put(Table::Meta, &dictionary_key(version), bytes)?;
+    let mut current = Vec::with_capacity(12);
+    for word in [version, zstd_id, min_body] {
+        current.extend_from_slice(&word.to_be_bytes());
+    }
+    txn.put(Table::Meta, DICT_CURRENT, &current)?;
+    Ok(version)
 }

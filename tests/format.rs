@@ -5,6 +5,7 @@ mod common;
 use common::*;
 use lmstore::conversations::record::{self, Body, StoredFields};
 use lmstore::conversations::{NewMessage, RangeQuery};
+use lmstore::format::compress::NoDictionaries;
 use lmstore::lmdb::Env;
 use lmstore::storage::{ReadTxn, Table, WriteTxn};
 use lmstore::{ErrorKind, OpenOptions, Store};
@@ -123,17 +124,20 @@ fn every_message_kind_round_trips_through_the_compact_record() {
     for m in all_kinds() {
         let ts = m.ts.unwrap();
         let key = lmstore::conversations::keys::entry(m.session_id.as_bytes(), ts, &m.id);
-        let stored = m.encode_record(ts, now);
+        let stored = m.encode_record(ts, now, None);
         let v1 = m.encode_record_v1(ts, now);
         // The public record rebuilt from the compact one is byte for byte the schema-1 record.
         assert_eq!(
-            record::public_record(&key, &stored).unwrap(),
+            record::public_record(&NoDictionaries, &key, &stored).unwrap(),
             v1,
             "{}",
             m.role
         );
         // A schema-1 record reads as itself, and converts to the same compact record.
-        assert_eq!(record::public_record(&key, &v1).unwrap(), v1);
+        assert_eq!(
+            record::public_record(&NoDictionaries, &key, &v1).unwrap(),
+            v1
+        );
         assert_eq!(record::restore_as_v2(&key, &v1).unwrap(), stored);
         let decoded = record::decode_stored(&stored, ts).unwrap();
         assert_eq!(
@@ -170,13 +174,13 @@ fn a_cut_or_bent_compact_record_is_corrupt_never_a_crash() {
     for m in all_kinds() {
         let ts = m.ts.unwrap();
         let key = lmstore::conversations::keys::entry(m.session_id.as_bytes(), ts, &m.id);
-        let stored = m.encode_record(ts, 1_800_000_000_000_000);
+        let stored = m.encode_record(ts, 1_800_000_000_000_000, None);
         let tail = match record::decode_stored(&stored, ts).unwrap().body {
             Body::Raw { metadata, .. } => metadata.len(),
             Body::Packed { .. } => 0,
         };
         for cut in 0..(stored.len() - tail).min(300) {
-            let e = record::public_record(&key, &stored[..cut]).unwrap_err();
+            let e = record::public_record(&NoDictionaries, &key, &stored[..cut]).unwrap_err();
             assert_eq!(e.kind, ErrorKind::Corrupt, "cut at {cut}: {}", e.message);
             assert!(
                 e.message.starts_with("stored message record is damaged")
@@ -189,7 +193,7 @@ fn a_cut_or_bent_compact_record_is_corrupt_never_a_crash() {
             for bit in 0..8 {
                 let mut bent = stored.clone();
                 bent[at] ^= 1 << bit;
-                if let Err(e) = record::public_record(&key, &bent) {
+                if let Err(e) = record::public_record(&NoDictionaries, &key, &bent) {
                     assert_eq!(e.kind, ErrorKind::Corrupt, "{}", e.message);
                 }
             }
@@ -210,7 +214,7 @@ fn incompressible_bodies_stay_raw() {
         .collect();
     let metadata = pack(&map(&[("blob", Value::Binary(noise))]));
     let m = message("n", 1, 1, "user", None, "random bytes", None, &metadata);
-    let stored = m.encode_record(1, 1);
+    let stored = m.encode_record(1, 1, None);
     assert!(matches!(
         record::decode_stored(&stored, 1).unwrap().body,
         Body::Raw { .. }
@@ -265,14 +269,14 @@ fn stored_messages_read_back_as_the_documented_records() {
 fn damaged_compressed_bodies_are_corrupt_never_wrong_text() {
     let m = message("z", 9, 5, "tool", None, &compressible(6000), None, &[]);
     let key = lmstore::conversations::keys::entry(b"z", 5, &m.id);
-    let stored = m.encode_record(5, 5);
-    let good = record::public_record(&key, &stored).unwrap();
+    let stored = m.encode_record(5, 5, None);
+    let good = record::public_record(&NoDictionaries, &key, &stored).unwrap();
     let mut corrupt = 0;
     for i in 0..stored.len() {
         for bit in [0x01u8, 0x80] {
             let mut bad = stored.clone();
             bad[i] ^= bit;
-            match record::public_record(&key, &bad) {
+            match record::public_record(&NoDictionaries, &key, &bad) {
                 Ok(public) => {
                     // Only flips in the fields before the body can decode; the body must
                     // never come back different.
@@ -292,7 +296,7 @@ fn damaged_compressed_bodies_are_corrupt_never_wrong_text() {
     }
     assert!(corrupt > stored.len(), "most flips are caught ({corrupt})");
     for cut in 0..stored.len() {
-        let e = record::public_record(&key, &stored[..cut]).unwrap_err();
+        let e = record::public_record(&NoDictionaries, &key, &stored[..cut]).unwrap_err();
         assert_eq!(e.kind, ErrorKind::Corrupt, "cut at {cut}");
     }
     assert_eq!(unpack(&good).as_map().map(Vec::len), Some(8));
@@ -642,9 +646,9 @@ fn integers_are_rebuilt_in_their_shortest_form() {
     for created in edges {
         let m = message("i", 1, 300, "user", None, "x", None, &[]);
         let key = lmstore::conversations::keys::entry(b"i", 300, &m.id);
-        let stored = m.encode_record(300, created);
+        let stored = m.encode_record(300, created, None);
         assert_eq!(
-            record::public_record(&key, &stored).unwrap(),
+            record::public_record(&NoDictionaries, &key, &stored).unwrap(),
             m.encode_record_v1(300, created),
             "{created}"
         );

@@ -124,6 +124,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
     let mut stored = 0i64;
     let mut bodies = record::BodySize::default();
     let mut runs = Runs::default();
+    let packing = meta::packing(txn)?;
     for msg in messages {
         let existing = if msg.generated_id {
             None
@@ -170,7 +171,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         head.last_activity = head.last_activity.max(now);
         head.message_count += 1;
         let (created, updated) = msg.recorded_times.unwrap_or((now, now));
-        let encoded = msg.encode_record_at(ts, created, updated);
+        let encoded = msg.encode_record_at(ts, created, updated, packing.as_ref());
         bodies.add(write_message(txn, msg, ts, encoded, &mut runs)?);
         stored += 1;
         out.push(Appended {
@@ -358,9 +359,9 @@ fn range_to(
             let record = txn
                 .get(Table::Messages, v)?
                 .ok_or_else(|| Error::corrupt("agent index points at a missing message"))?;
-            record::write_public(v, record, body)?;
+            record::write_public(txn, v, record, body)?;
         } else {
-            record::write_public(k, v, body)?;
+            record::write_public(txn, k, v, body)?;
         }
         count += 1;
         if count == q.limit {
@@ -387,7 +388,7 @@ pub fn get(txn: &impl ReadTxn, id: &[u8]) -> Result<Vec<u8>> {
     let stored = txn
         .get(Table::Messages, &key)?
         .ok_or_else(|| Error::corrupt("message id index points at a missing message"))?;
-    record::public_record(&key, stored)
+    record::public_record(txn, &key, stored)
 }
 
 /// Replaces a message's content and/or metadata; its place (session, ts, id) stays.
@@ -411,7 +412,16 @@ pub fn update(
         .get(Table::Messages, &key)?
         .ok_or_else(|| Error::corrupt("message id index points at a missing message"))?;
     let before = record::body_size(&key, record)?;
-    let updated = record::update_record(&key, record, content, metadata.as_deref(), now_micros())?;
+    let packing = meta::packing(txn)?;
+    let updated = record::update_record(
+        txn,
+        packing.as_ref(),
+        &key,
+        record,
+        content,
+        metadata.as_deref(),
+        now_micros(),
+    )?;
     let after = record::body_size(&key, &updated)?;
     txn.put(Table::Messages, &key, &updated)?;
     meta::add_body(txn, before, -1)?;

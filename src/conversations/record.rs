@@ -2,6 +2,7 @@
 
 use crate::codec::{decode_value, encode, field};
 use crate::error::{Error, Result};
+use crate::format::compress::{self, DictionarySource, Packing};
 use rmp::encode as w;
 use rmpv::Value;
 
@@ -188,12 +189,18 @@ impl NewMessage {
     }
 
     /// The stored record (schema 2, compact) of a message written `now`: see [`encode_stored`].
-    pub fn encode_record(&self, ts: i64, now: i64) -> Vec<u8> {
-        self.encode_record_at(ts, now, now)
+    pub fn encode_record(&self, ts: i64, now: i64, packing: Option<&Packing>) -> Vec<u8> {
+        self.encode_record_at(ts, now, now, packing)
     }
 
     /// The stored record with the given `created_at` and `updated_at`.
-    pub fn encode_record_at(&self, ts: i64, created_at: i64, updated_at: i64) -> Vec<u8> {
+    pub fn encode_record_at(
+        &self,
+        ts: i64,
+        created_at: i64,
+        updated_at: i64,
+        packing: Option<&Packing>,
+    ) -> Vec<u8> {
         encode_stored(
             &StoredFields {
                 role: &self.role,
@@ -205,6 +212,7 @@ impl NewMessage {
             ts,
             self.content.as_bytes(),
             &self.metadata,
+            packing,
         )
     }
 
@@ -277,16 +285,26 @@ pub struct StoredMessage<'a> {
     pub body: Body<'a>,
 }
 
-/// Builds the stored (schema 2) record; bodies that gain from it are compressed.
-pub fn encode_stored(f: &StoredFields<'_>, ts: i64, content: &[u8], metadata: &[u8]) -> Vec<u8> {
+/// Builds the stored (schema 2) record; bodies that gain from it are compressed (with
+/// `packing`'s dictionary when there is one).
+pub fn encode_stored(
+    f: &StoredFields<'_>,
+    ts: i64,
+    content: &[u8],
+    metadata: &[u8],
+    packing: Option<&Packing>,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 + content.len() + metadata.len());
     write_stored_head(&mut out, f, ts);
-    let body_len = content.len() + metadata.len() + 5;
-    if body_len >= crate::format::compress::COMPRESS_MIN {
+    let body_len = str_len(content.len()) + metadata.len();
+    let smallest_packed = packing.map_or(compress::COMPRESS_MIN, |p| {
+        p.min_body.min(compress::COMPRESS_MIN)
+    });
+    if body_len >= smallest_packed {
         let mut body = Vec::with_capacity(body_len);
         write_str_bytes(&mut body, content);
         body.extend_from_slice(metadata);
-        if let Some((dictionary, frame)) = crate::format::compress::pack(&body) {
+        if let Some((dictionary, frame)) = compress::pack(&body, packing) {
             let _ = w::write_uint(&mut out, dictionary as u64);
             let _ = w::write_bin(&mut out, &frame);
             return out;
@@ -498,7 +516,12 @@ fn split_body(body: &[u8]) -> Result<(&[u8], &[u8])> {
 
 /// Appends the public message record (the map documented in docs/format.md) of the message
 /// stored under `key` (a `messages` key) to `out`. Schema-1 records are that map already.
-pub fn write_public(key: &[u8], stored: &[u8], out: &mut impl PageWrite) -> Result<()> {
+pub fn write_public(
+    dicts: &(impl DictionarySource + ?Sized),
+    key: &[u8],
+    stored: &[u8],
+    out: &mut impl PageWrite,
+) -> Result<()> {
     if is_v1(stored) {
         out.put(stored);
         return Ok(());
@@ -513,7 +536,7 @@ pub fn write_public(key: &[u8], stored: &[u8], out: &mut impl PageWrite) -> Resu
         }
         Body::Packed { dictionary, frame } => INFLATED.with(|cell| {
             let mut buf = cell.borrow_mut();
-            crate::format::compress::unpack(dictionary, frame, &mut buf)?;
+            compress::unpack(dicts, dictionary, frame, &mut buf)?;
             let (content, metadata) = split_body(&buf)?;
             write_public_fields(out, &id, session, ts, &m.fields, content, metadata);
             Ok(())
@@ -691,15 +714,21 @@ fn write_public_fields(
 }
 
 /// The public record of one stored message, as a new buffer.
-pub fn public_record(key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
+pub fn public_record(
+    dicts: &(impl DictionarySource + ?Sized),
+    key: &[u8],
+    stored: &[u8],
+) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(stored.len() + 128);
-    write_public(key, stored, &mut out)?;
+    write_public(dicts, key, stored, &mut out)?;
     Ok(out)
 }
 
 /// Re-encodes any stored record (schema 1 or 2) as a schema-2 record (the upgrade's step).
 pub fn restore_as_v2(key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
-    let public = public_record(key, stored)?;
+    // Schema-1 records hold no compressed bodies; a schema-2 one here was written without a
+    // dictionary (the upgrade runs before any can be trained).
+    let public = public_record(&compress::NoDictionaries, key, stored)?;
     let session = super::keys::session_of(key)?;
     let (ts, _) = super::keys::tail(key, 1 + session.len())?;
     let value = decode_value(&public, "stored message").map_err(|e| Error::corrupt(e.message))?;
@@ -730,6 +759,7 @@ pub fn restore_as_v2(key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
         ts,
         content.as_bytes(),
         &metadata,
+        None,
     ))
 }
 
@@ -746,6 +776,33 @@ impl BodySize {
         self.plain += other.plain;
         self.stored += other.stored;
     }
+}
+
+/// The body of a stored schema-2 record as it was given (`content str ++ metadata map`, the
+/// bytes that are compressed), appended to `out`: a sample for training a dictionary.
+pub fn plain_body(
+    dicts: &(impl DictionarySource + ?Sized),
+    key: &[u8],
+    stored: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    if is_v1(stored) {
+        return Err(bad("a schema-1 record in a schema-2 store"));
+    }
+    let session = super::keys::session_of(key)?;
+    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    match decode_stored(stored, ts)?.body {
+        Body::Raw { content, metadata } => {
+            write_str_bytes(out, content);
+            out.extend_from_slice(metadata);
+        }
+        Body::Packed { dictionary, frame } => {
+            let mut inflated = Vec::new();
+            compress::unpack(dicts, dictionary, frame, &mut inflated)?;
+            out.extend_from_slice(&inflated);
+        }
+    }
+    Ok(())
 }
 
 /// The body sizes of a stored schema-2 record (a schema-1 record counts as its whole length).
@@ -805,6 +862,8 @@ pub fn agent_of(key: &[u8], stored: &[u8]) -> Result<Option<String>> {
 
 /// Rewrites a stored message with new content and/or metadata and a new updated_at.
 pub fn update_record(
+    dicts: &(impl DictionarySource + ?Sized),
+    packing: Option<&Packing>,
     key: &[u8],
     stored: &[u8],
     content: Option<&str>,
@@ -825,7 +884,7 @@ pub fn update_record(
     let (old_content, old_metadata) = match m.body {
         Body::Raw { content, metadata } => (content, metadata),
         Body::Packed { dictionary, frame } => {
-            crate::format::compress::unpack(dictionary, frame, &mut inflated)?;
+            compress::unpack(dicts, dictionary, frame, &mut inflated)?;
             split_body(&inflated)?
         }
     };
@@ -838,6 +897,7 @@ pub fn update_record(
         ts,
         content.map(str::as_bytes).unwrap_or(old_content),
         metadata.unwrap_or(old_metadata),
+        packing,
     ))
 }
 

@@ -54,7 +54,8 @@ pub fn restore_message(
             uuid::Uuid::from_bytes(msg.id)
         )));
     }
-    let stored = msg.encode_record_at(ts, created_at, updated_at);
+    let packing = crate::meta::packing(txn)?;
+    let stored = msg.encode_record_at(ts, created_at, updated_at, packing.as_ref());
     let size = super::write_message(txn, msg, ts, stored, runs)?;
     meta::add_body(txn, size, 1)?;
     meta::add(txn, Counter::Messages, 1)

@@ -15,6 +15,7 @@ impl Store {
 }
 
 pub mod compress;
+pub mod dictionary;
 mod repack;
 mod upgrade;
 

@@ -10,8 +10,10 @@ use super::Damage;
 use crate::codec::{decode_value, field};
 use crate::conversations::{self, keys, NewMessage, SessionHead};
 use crate::error::{Error, Result};
+use crate::format::compress::DictionarySource;
 use crate::lmdb::checksum;
 use crate::lmdb::pages::{self, Metas, Reader, Value};
+use crate::meta;
 use crate::storage::Table;
 use crate::templates::{self, TemplateSpec};
 use crate::{OpenOptions, Store};
@@ -101,6 +103,21 @@ struct Found {
     aliases: BTreeMap<Vec<u8>, Vec<u8>>,
     sessions: BTreeMap<Vec<u8>, Vec<u8>>,
     messages: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The compression dictionaries (`meta`), which compressed message bodies need.
+    dictionaries: Dictionaries,
+}
+
+/// The source's compression dictionaries by their `meta` key.
+#[derive(Default)]
+struct Dictionaries(BTreeMap<Vec<u8>, Vec<u8>>);
+
+impl DictionarySource for Dictionaries {
+    fn dictionary_bytes(&self, version: u32) -> Result<Option<&[u8]>> {
+        Ok(self
+            .0
+            .get(&meta::dictionary_key(version))
+            .map(Vec::as_slice))
+    }
 }
 
 impl Found {
@@ -110,6 +127,7 @@ impl Found {
             Table::TplAliases => Some(&mut self.aliases),
             Table::Sessions => Some(&mut self.sessions),
             Table::Messages => Some(&mut self.messages),
+            Table::Meta => Some(&mut self.dictionaries.0),
             _ => None,
         }
     }
@@ -183,6 +201,7 @@ fn read_source(file: &Path, report: &mut SalvageReport) -> Result<Found> {
             Some(Table::Meta) if key == checksum::SCHEMA_KEY => {
                 schema_raw = value_bytes(r, value).ok();
             }
+            Some(Table::Meta) if !meta::is_dictionary_key(key) => {}
             Some(t) if found.table(t).is_some() => {
                 walked.push((t, key.to_vec(), value_bytes(r, value)));
             }
@@ -215,7 +234,7 @@ fn read_source(file: &Path, report: &mut SalvageReport) -> Result<Found> {
         }
     });
     for (key, value) in orphans {
-        if let Some(table) = recognise(&key, &value) {
+        if let Some(table) = recognise(&found.dictionaries, &key, &value) {
             if let Some(map) = found.table(table) {
                 map.entry(key).or_insert(value);
             }
@@ -238,8 +257,8 @@ fn unseal(legacy: bool, table: Table, key: &[u8], value: Vec<u8>) -> Result<Vec<
 
 /// Which table an entry found outside every tree belongs to, judged by its key and value
 /// (only the tables salvage copies; the indexes are rebuilt from them).
-fn recognise(key: &[u8], value: &[u8]) -> Option<Table> {
-    if message_from_stored(key, value).is_ok() {
+fn recognise(dicts: &Dictionaries, key: &[u8], value: &[u8]) -> Option<Table> {
+    if message_from_stored(dicts, key, value).is_ok() {
         return Some(Table::Messages);
     }
     if version_from_stored(key, value).is_ok() {
@@ -288,8 +307,8 @@ fn session_from_stored(value: &[u8]) -> Result<SessionHead> {
 }
 
 /// A stored message (`messages`) as the append that recreates it, checked against its key.
-fn message_from_stored(key: &[u8], value: &[u8]) -> Result<NewMessage> {
-    let public = crate::conversations::record::public_record(key, value)?;
+fn message_from_stored(dicts: &Dictionaries, key: &[u8], value: &[u8]) -> Result<NewMessage> {
+    let public = crate::conversations::record::public_record(dicts, key, value)?;
     let record = decode_value(&public, "stored message")?;
     let session = keys::session_of(key)?;
     let (ts, id) = keys::tail(key, 1 + session.len())?;
@@ -424,7 +443,7 @@ fn write_conversations(store: &Store, found: &Found, report: &mut SalvageReport)
             }
         };
     for (key, value) in &found.messages {
-        match message_from_stored(key, value) {
+        match message_from_stored(&found.dictionaries, key, value) {
             Ok(m) => {
                 batch.push(m);
                 keys_of_batch.push(key);

@@ -2021,6 +2021,82 @@ static void test_postgres(void)
     remove_dir(dir);
 }
 
+/* A chat message of 20-70 words, different for every i. */
+static void chat_text(unsigned i, char *out, size_t cap)
+{
+    static const char *const words[] = {"the",     "model",   "returned", "a",       "summary",
+                                        "of",      "user's",  "document", "please",  "check",
+                                        "context", "window",  "tokens",   "answer",  "question",
+                                        "retrieval", "function", "call",  "result",  "format"};
+    unsigned x = i * 2654435761u + 1, n, w;
+    size_t at = (size_t)snprintf(out, cap, "[%u]", i);
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    n = 20 + x % 51;
+    for (w = 0; w < n && at + 16 < cap; w++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        at += (size_t)snprintf(out + at, cap - at, " %s", words[x % 20]);
+    }
+}
+
+static void test_dictionaries(void)
+{
+    char *dir = temp_dir();
+    char text[1024], session[32];
+    lms_db *db = open_path(dir, LMS_OPEN_NO_SYNC), *ro;
+    lms_dictionary_info info, list[3];
+    lms_message_list *l;
+    size_t count = 99, i, s;
+    unsigned n, ok = 0;
+
+    memset(&info, 0xff, sizeof info);
+    EXPECT(lms_train_dictionary(db, 0, &info), LMS_INVALID_ARGUMENT, "too few messages");
+    EXPECT(lms_train_dictionary(NULL, 0, NULL), LMS_INVALID_ARGUMENT, "db");
+    for (n = 0; n < 1200; n++) {
+        if (n == 600) {
+            EXPECT(lms_train_dictionary(db, 8, NULL), LMS_INVALID_ARGUMENT, "min_body 8");
+            E(lms_list_dictionaries(db, NULL, 0, &count));
+            CHECK(count == 0, "no dictionary before training");
+            E(lms_train_dictionary(db, 0, &info));
+            CHECK(info.version == 1 && info.min_body == 256 && info.bytes > 1000 &&
+                      info.zstd_id != 0,
+                  "the trained dictionary: version 1, default min_body 256");
+        }
+        chat_text(n, text, sizeof text);
+        snprintf(session, sizeof session, "chat-%u", n % 4);
+        E(append_simple(db, session, "user", text, NULL, 0, NULL));
+    }
+    for (s = 0; s < 4; s++) {
+        snprintf(session, sizeof session, "chat-%u", (unsigned)s);
+        l = all_messages(db, session, 0);
+        for (i = 0; i < l->count; i++) {
+            unsigned k = (unsigned)(s + 4 * i);
+            chat_text(k, text, sizeof text);
+            ok += l->items[i].content.len == strlen(text) &&
+                  memcmp(l->items[i].content.ptr, text, strlen(text)) == 0;
+        }
+        lms_message_list_free(l);
+    }
+    CHECK(ok == 1200, "every message, written with or without the dictionary, reads back");
+    E(lms_train_dictionary(db, 512, NULL));
+    E(lms_list_dictionaries(db, list, 1, &count));
+    CHECK(count == 2 && list[0].version == 1 && list[0].min_body == 0,
+          "two dictionaries, the first one written, no longer current");
+    E(lms_list_dictionaries(db, list, 3, &count));
+    CHECK(count == 2 && list[1].version == 2 && list[1].min_body == 512 &&
+              list[1].zstd_id != list[0].zstd_id,
+          "the second one is current with its min_body");
+    EXPECT(lms_list_dictionaries(db, list, 3, NULL), LMS_INVALID_ARGUMENT, "out_count");
+    EXPECT(lms_list_dictionaries(db, NULL, 2, &count), LMS_INVALID_ARGUMENT, "out is NULL");
+    EXPECT(lms_list_dictionaries(NULL, list, 3, &count), LMS_INVALID_ARGUMENT, "db");
+    lms_close(db);
+    ro = open_path(dir, LMS_OPEN_READ_ONLY);
+    EXPECT(lms_train_dictionary(ro, 0, NULL), LMS_READ_ONLY, "read-only");
+    E(lms_list_dictionaries(ro, list, 3, &count));
+    CHECK(count == 2, "a read-only handle lists them");
+    lms_close(ro);
+    remove_dir(dir);
+}
+
 static const struct group groups[] = {
     {"basics", group_basics},       {"templates", test_templates},
     {"messages", test_messages},    {"sessions", test_sessions},
@@ -2031,6 +2107,7 @@ static const struct group groups[] = {
     {"postgres", test_postgres},
     {"consistency", test_consistency},
     {"render", test_render},
+    {"dictionaries", test_dictionaries},
 };
 
 int main(int argc, char **argv)

@@ -12,7 +12,7 @@ store_url() { echo "$LMSTORE_TEST_PG_URL&options=-csearch_path%3D$1_$$"; }
 step() { printf '\n== pg: %s\n' "$*"; }
 
 step "Rust domain tests (the LMDB run's test bodies) on PostgreSQL stores"
-LMSTORE_TEST_BACKEND=pg cargo test --test conversations --test templates --test model \
+LMSTORE_TEST_BACKEND=pg cargo test --test conversations --test templates --test model --test dictionary \
   --test render --test import
 
 step "opening by URL, errors, schema version, counters, several processes at once"
