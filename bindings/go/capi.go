@@ -32,6 +32,10 @@ package lmstore
 #cgo nocallback lmsgo_stat
 #cgo noescape lmsgo_backup
 #cgo nocallback lmsgo_backup
+#cgo noescape lmsgo_train_dictionary
+#cgo nocallback lmsgo_train_dictionary
+#cgo noescape lmsgo_list_dictionaries
+#cgo nocallback lmsgo_list_dictionaries
 #cgo noescape lmsgo_put_template
 #cgo nocallback lmsgo_put_template
 #cgo noescape lmsgo_get_template
@@ -111,6 +115,18 @@ static int lmsgo_stat(lms_db *db, lms_stats *out, lmsgo_res *res) {
 
 static int lmsgo_backup(lms_db *db, const char *path, size_t path_len, uint32_t flags, lmsgo_res *res) {
 	return lmsgo_finish(lms_backup(db, path, path_len, flags), res);
+}
+
+static int lmsgo_train_dictionary(lms_db *db, uint32_t min_body, lms_dictionary_info *out, lmsgo_res *res) {
+	return lmsgo_finish(lms_train_dictionary(db, min_body, out), res);
+}
+
+// The store's dictionary count lands in res->n, also when it is more than cap.
+static int lmsgo_list_dictionaries(lms_db *db, lms_dictionary_info *out, size_t cap, lmsgo_res *res) {
+	size_t n = 0;
+	int rc = lms_list_dictionaries(db, out, cap, &n);
+	res->n = n;
+	return lmsgo_finish(rc, res);
 }
 
 static int lmsgo_put_template(lms_db *db, const uint8_t *spec, size_t spec_len, uint32_t flags, lmsgo_res *res) {
@@ -382,6 +398,39 @@ func cBackup(h unsafe.Pointer, path string, compact bool) callResult {
 	}
 	p, pl := str(path)
 	return finish(C.lmsgo_backup(dbp(h), p, pl, flags, &res), &res)
+}
+
+// dictionaryInfo mirrors lms_dictionary_info so a Go slice of it can be filled by C directly.
+type dictionaryInfo = C.lms_dictionary_info
+
+func dictionaryOf(d *dictionaryInfo) Dictionary {
+	return Dictionary{
+		Version: uint32(d.version),
+		ZstdID:  uint32(d.zstd_id),
+		Bytes:   uint64(d.bytes),
+		MinBody: uint32(d.min_body),
+	}
+}
+
+func cTrainDictionary(h unsafe.Pointer, minBody uint32, d *Dictionary) callResult {
+	var res C.lmsgo_res
+	var out C.lms_dictionary_info
+	r := finish(C.lmsgo_train_dictionary(dbp(h), C.uint32_t(minBody), &out, &res), &res)
+	if r.ok() {
+		*d = dictionaryOf(&out)
+	}
+	return r
+}
+
+// cListDictionaries fills out with up to len(out) dictionaries, oldest first; r.n is how many
+// the store holds, which may be more than len(out).
+func cListDictionaries(h unsafe.Pointer, out []dictionaryInfo) callResult {
+	var res C.lmsgo_res
+	var op *C.lms_dictionary_info
+	if len(out) > 0 {
+		op = &out[0]
+	}
+	return finish(C.lmsgo_list_dictionaries(dbp(h), op, C.size_t(len(out)), &res), &res)
 }
 
 func cPutTemplate(h unsafe.Pointer, spec []byte, replace bool) callResult {

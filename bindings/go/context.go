@@ -6,12 +6,12 @@ import (
 )
 
 // Context variants of the calls that can wait: durable writes (a commit waits for the disk and
-// for other writers) and backups. A call into the C library cannot be interrupted, so these
-// check ctx before starting and, when ctx ends while the call runs, return at once with an error
-// that wraps ctx.Err() (errors.Is(err, context.DeadlineExceeded) or context.Canceled) while the
-// call finishes in the background. The write may then still commit, as a request to a network
-// database whose reply was lost may have: read to find out. With a ctx that can never end
-// (context.Background()) they cost nothing over the plain methods.
+// for other writers), backups and dictionary training. A call into the C library cannot be
+// interrupted, so these check ctx before starting and, when ctx ends while the call runs, return
+// at once with an error that wraps ctx.Err() (errors.Is(err, context.DeadlineExceeded) or
+// context.Canceled) while the call finishes in the background. The write may then still commit,
+// as a request to a network database whose reply was lost may have: read to find out. With a
+// ctx that can never end (context.Background()) they cost nothing over the plain methods.
 
 func withContext[T any](ctx context.Context, op string, call func() (T, error)) (T, error) {
 	var zero T
@@ -64,4 +64,10 @@ func (db *DB) SyncContext(ctx context.Context) error {
 func (db *DB) BackupContext(ctx context.Context, path string, compact bool) error {
 	_, err := withContext(ctx, "Backup", func() (struct{}, error) { return struct{}{}, db.Backup(path, compact) })
 	return err
+}
+
+// TrainDictionaryContext is TrainDictionary with a context. A training given up on goes on in
+// the background and may still make its dictionary current: Dictionaries tells.
+func (db *DB) TrainDictionaryContext(ctx context.Context, minBody uint32) (Dictionary, error) {
+	return withContext(ctx, "TrainDictionary", func() (Dictionary, error) { return db.TrainDictionary(minBody) })
 }

@@ -64,6 +64,9 @@ enum Command {
     Migrate(cmd::prompts::MigrateCmd),
     /// Copy every intact record of a damaged store into a new store.
     Salvage(cmd::prompts::SalvageArgs),
+    /// Compression dictionaries trained from the store's own messages: train, list.
+    #[command(subcommand)]
+    Dictionary(cmd::dictionary::DictionaryCmd),
     /// Rewrite a store of lmstore 0.1 (schema 1) in the current format; writes need it.
     Upgrade,
     /// Find and fix the problems people meet in the field.
@@ -99,6 +102,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::Migrate(a) => cmd::prompts::migrate(&ctx, a),
         Command::Salvage(a) => cmd::prompts::salvage(a, ctx.json),
         Command::Upgrade => cmd::upgrade::run(&ctx),
+        Command::Dictionary(c) => cmd::dictionary::run(&ctx, c),
         Command::Backup(a) => cmd::backup::run(&ctx, a),
         Command::Dump(a) => cmd::transfer::dump(&ctx, a),
         Command::Restore(a) => cmd::transfer::restore(&ctx, a),

@@ -979,3 +979,80 @@ fn upgrade_rewrites_a_schema_1_store_and_doctor_points_to_it() {
     assert_eq!(d["checks"][1]["status"], "ok");
     assert_eq!(d["checks"][1]["detail"], "schema 2, the current format");
 }
+
+#[test]
+fn dictionary_train_list_and_stat() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
+        store
+            .append_messages(vec![msg("chat-1", "user", None, "hello")])
+            .unwrap();
+    }
+    // Too few messages: refused, naming why, and nothing stored.
+    lm(dir.path())
+        .args(["dictionary", "train"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("too few messages"));
+    assert_eq!(
+        lm_json(dir.path(), &["dictionary", "list", "--json"], 0),
+        serde_json::json!([])
+    );
+    {
+        let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
+        let words = [
+            "model", "answer", "context", "tokens", "please", "summary", "the", "a",
+        ];
+        let batch = (0..800)
+            .map(|i: usize| {
+                let text: Vec<&str> = (0..20 + i % 50)
+                    .map(|k| words[(i * 7 + k * k) % 8])
+                    .collect();
+                msg("chat-2", "user", None, &format!("{i}: {}", text.join(" ")))
+            })
+            .collect();
+        store.append_messages(batch).unwrap();
+    }
+    lm(dir.path())
+        .args(["dictionary", "train", "--min-body", "8"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("min_body 8"));
+    lm(dir.path())
+        .args(["dictionary", "train", "--min-body", "ten"])
+        .assert()
+        .code(2);
+    lm(dir.path())
+        .args(["dictionary", "train"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("trained dictionary 1"))
+        .stdout(predicate::str::contains("256 B and more"));
+    let d = lm_json(
+        dir.path(),
+        &["dictionary", "train", "--min-body", "400", "--json"],
+        0,
+    );
+    assert_eq!(d["version"], 2, "{d}");
+    assert_eq!(d["min_body"], 400, "{d}");
+    let list = lm_json(dir.path(), &["dictionary", "list", "--json"], 0);
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    assert_eq!(list[0]["current"], false, "{list}");
+    assert_eq!(list[1]["current"], true, "{list}");
+    let s = lm_json(dir.path(), &["stat", "--json"], 0);
+    assert_eq!(s["bodies"]["dictionaries"], 2, "{s}");
+    assert_eq!(s["bodies"]["current_dictionary"]["version"], 2, "{s}");
+    lm(dir.path())
+        .args(["stat", "--no-fill"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "new bodies from 400 B use dictionary 2 of 2",
+        ));
+    lm(dir.path())
+        .args(["dictionary", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("kept for older records"));
+}

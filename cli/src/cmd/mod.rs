@@ -1,4 +1,5 @@
 pub mod backup;
+pub mod dictionary;
 pub mod doctor;
 pub mod messages;
 pub mod prompts;

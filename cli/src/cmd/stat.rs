@@ -5,6 +5,7 @@ use crate::open::{is_url, open, shown, Mode};
 use crate::out;
 use crate::Ctx;
 use clap::Args;
+use lmstore::meta::DictionaryInfo;
 use serde_json::json;
 
 #[derive(Args, Debug)]
@@ -17,8 +18,9 @@ pub struct StatArgs {
 pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
     let store = open(ctx, Mode::Read)?;
     let s = store.stats()?;
+    let dicts = store.dictionaries()?;
     if is_url(store.path()) {
-        return counts_only(ctx, &store, &s);
+        return counts_only(ctx, &store, &s, &dicts);
     }
     let e = store.env_stat(!a.no_fill)?;
     let (ma, mi, pa) = lmstore::lmdb::lmdb_version();
@@ -37,7 +39,7 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
             "messages": s.messages,
         },
         "templates_modified_at": s.templates_modified_at,
-        "bodies": bodies_json(&s),
+        "bodies": bodies_json(&s, &dicts),
         "map": {
             "size": e.map_size,
             "used": map_used,
@@ -71,7 +73,7 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
     if ctx.json {
         return out::json_doc(&doc);
     }
-    let counts = count_rows(&s);
+    let counts = count_rows(&s, &dicts);
     out::pairs(&[
         ("store", shown(store.path()).display().to_string()),
         (
@@ -148,7 +150,12 @@ pub fn run(ctx: &Ctx, a: StatArgs) -> CliResult {
 }
 
 /// A PostgreSQL store: the counts and versions (map, pages and readers are LMDB's).
-fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResult {
+fn counts_only(
+    ctx: &Ctx,
+    store: &lmstore::Store,
+    s: &lmstore::Stats,
+    dicts: &[DictionaryInfo],
+) -> CliResult {
     if ctx.json {
         return out::json_doc(&json!({
             "store": store.path(),
@@ -162,10 +169,10 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
                 "messages": s.messages,
             },
             "templates_modified_at": s.templates_modified_at,
-            "bodies": bodies_json(s),
+            "bodies": bodies_json(s, dicts),
         }));
     }
-    let counts = count_rows(s);
+    let counts = count_rows(s, dicts);
     out::pairs(&[
         ("store", store.path().display().to_string()),
         (
@@ -182,13 +189,22 @@ fn counts_only(ctx: &Ctx, store: &lmstore::Store, s: &lmstore::Stats) -> CliResu
     ])
 }
 
-/// Message bodies (content and metadata) as given and as stored: what compression saved.
-fn bodies_json(s: &lmstore::Stats) -> serde_json::Value {
+/// Message bodies (content and metadata) as given and as stored: what compression saved, and
+/// with which dictionary new bodies are compressed.
+fn bodies_json(s: &lmstore::Stats, dicts: &[DictionaryInfo]) -> serde_json::Value {
     json!({
         "bytes": s.body_bytes,
         "stored_bytes": s.body_stored_bytes,
         "saved_fraction": saved(s),
+        "dictionaries": dicts.len(),
+        "current_dictionary": current(dicts).map(|d| json!({
+            "version": d.version, "bytes": d.bytes, "min_body": d.min_body,
+        })),
     })
+}
+
+fn current(dicts: &[DictionaryInfo]) -> Option<&DictionaryInfo> {
+    dicts.iter().find(|d| d.min_body.is_some())
 }
 
 fn saved(s: &lmstore::Stats) -> f64 {
@@ -200,7 +216,16 @@ fn saved(s: &lmstore::Stats) -> f64 {
 }
 
 /// The lines of counts both backends show.
-fn count_rows(s: &lmstore::Stats) -> [(&'static str, String); 3] {
+fn count_rows(s: &lmstore::Stats, dicts: &[DictionaryInfo]) -> [(&'static str, String); 3] {
+    let dictionary = match current(dicts) {
+        Some(d) => format!(
+            "; new bodies from {} B use dictionary {} of {}",
+            d.min_body.unwrap_or(0),
+            d.version,
+            dicts.len()
+        ),
+        None => "; no dictionary (lmstore dictionary train)".into(),
+    };
     [
         (
             "templates",
@@ -218,7 +243,7 @@ fn count_rows(s: &lmstore::Stats) -> [(&'static str, String); 3] {
         (
             "bodies",
             format!(
-                "{} of message text and metadata stored in {} (compression saved {:.1}%)",
+                "{} of message text and metadata stored in {} (compression saved {:.1}%{dictionary})",
                 out::bytes(s.body_bytes),
                 out::bytes(s.body_stored_bytes),
                 100.0 * saved(s)
