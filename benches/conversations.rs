@@ -1184,10 +1184,27 @@ fn sqlite_size(
 fn lmstore_size(
     dir: &Path,
     batches: &mut dyn Iterator<Item = Vec<(String, i64, String, Vec<u8>, &'static str)>>,
+    train_after: Option<usize>,
 ) -> Sizes {
     let abi = Abi::open(dir, LMS_OPEN_NO_SYNC);
     let mut results = Vec::new();
-    for batch in batches {
+    for (n, batch) in batches.enumerate() {
+        if train_after == Some(n) {
+            let mut info = lms_dictionary_info::default();
+            let t = Instant::now();
+            // SAFETY: abi.0 is open and info is writable.
+            lms_check(
+                unsafe { lms_train_dictionary(abi.0, 0, &mut info) },
+                "lms_train_dictionary",
+            );
+            println!(
+                "    dictionary {} trained after {n} batches: {} bytes in {:.2} s, bodies from {} B use it",
+                info.version,
+                info.bytes,
+                t.elapsed().as_secs_f64(),
+                info.min_body
+            );
+        }
         let msgs: Vec<lms_message_in> = batch
             .iter()
             .map(|(s, ts, c, m, r)| Abi::message(s, *ts, r, c, m))
@@ -1294,6 +1311,7 @@ fn sizes(cfg: &Config, d: &Data, dir: &Path) {
     let lms = lmstore_size(
         &dir.join("size-lmstore"),
         &mut order().map(|(s, a, b)| (a..b).map(|j| rows(s, j)).collect()),
+        None,
     );
     let best = sqlite_size(
         &dir.join("size-best.db"),
@@ -1308,6 +1326,23 @@ fn sizes(cfg: &Config, d: &Data, dir: &Path) {
         &mut order().flat_map(|(s, a, b)| (a..b).map(move |j| rows(s, j))),
     );
     report_sizes(lms, best, usual, None);
+
+    // The same data with a dictionary trained from the first tenth of the batches and used by
+    // every later one; then what it costs reads.
+    let train_after = (cfg.sessions * cfg.per_session.div_ceil(cfg.batch) / 10).max(1);
+    println!();
+    if train_after * cfg.batch >= lmstore::format::dictionary::MIN_SAMPLES {
+        println!("    the same, with a dictionary trained after the first tenth of the batches:");
+        let dict = lmstore_size(
+            &dir.join("size-dict-lmstore"),
+            &mut order().map(|(s, a, b)| (a..b).map(|j| rows(s, j)).collect()),
+            Some(train_after),
+        );
+        report_sizes(dict, best, usual, None);
+        dictionary_read_cost(cfg, d, dir);
+    } else {
+        println!("    (too few messages here to train a dictionary: no dictionary figures)");
+    }
 
     // A mix with large messages: every 10th message a tool output of 2 KB..200 KB.
     let large_n = env_usize("LMSTORE_BENCH_LARGE")
@@ -1378,6 +1413,7 @@ fn sizes(cfg: &Config, d: &Data, dir: &Path) {
     let lms = lmstore_size(
         &dir.join("size-mixed-lmstore"),
         &mut order().map(|(s, a, b)| (a..b).map(|j| mixed(s, j, sizes_of)).collect()),
+        None,
     );
     let best = sqlite_size(
         &dir.join("size-mixed-best.db"),
@@ -1392,6 +1428,39 @@ fn sizes(cfg: &Config, d: &Data, dir: &Path) {
         &mut order().flat_map(|(s, a, b)| (a..b).map(move |j| mixed(s, j, sizes_of))),
     );
     report_sizes(lms, best, usual, Some(content_bytes));
+}
+
+/// Latest 50 through the ABI on the store of part (d) without a dictionary and on the one
+/// with, alternating, same queries: what inflating short bodies costs a read.
+fn dictionary_read_cost(cfg: &Config, d: &Data, dir: &Path) {
+    let plain = Abi::open(&dir.join("size-lmstore"), 0);
+    let dict = Abi::open(&dir.join("size-dict-lmstore"), 0);
+    let limit = 50u32;
+    let mut rng = Rng(0x0D1C_7000_5EED_0001);
+    let queries: Vec<(usize, i64)> = (0..cfg.ranges)
+        .map(|_| {
+            let s = rng.below(cfg.sessions);
+            let j = limit as usize + rng.below(cfg.per_session - limit as usize + 1);
+            (s, d.ts(s, j.min(cfg.per_session - 1)) + 1)
+        })
+        .collect();
+    let time = |abi: &Abi| {
+        let t = Instant::now();
+        for (s, end) in &queries {
+            black_box(abi.latest_before(&d.sessions[*s], *end, limit));
+        }
+        t.elapsed().as_secs_f64() * 1e6 / queries.len() as f64
+    };
+    let (mut tp, mut td) = (vec![], vec![]);
+    for _ in 0..cfg.run.rounds.max(3) {
+        tp.push(time(&plain));
+        td.push(time(&dict));
+    }
+    let (p, q) = (median(tp), median(td));
+    println!(
+        "    latest 50 through the ABI: {p:.2} µs without a dictionary, {q:.2} µs with (x{:.2})",
+        q / p
+    );
 }
 
 fn report_sizes(sizes: Sizes, best: u64, usual: u64, content: Option<u64>) {

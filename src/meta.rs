@@ -192,12 +192,24 @@ pub fn dictionaries(txn: &impl ReadTxn) -> Result<Vec<DictionaryInfo>> {
 }
 
 /// Stores a newly trained dictionary under the next version and makes it current; returns
-/// its version. Earlier versions stay: their records still need them.
+/// its version. Earlier versions stay: their records still need them. A dictionary equal to
+/// the current one (trained again on the same messages) keeps its version; only `min_body`
+/// changes.
 pub fn add_dictionary(txn: &mut impl WriteTxn, bytes: &[u8], min_body: u32) -> Result<u32> {
     let zstd_id = crate::format::compress::dictionary_id(bytes)
         .ok_or_else(|| Error::invalid("the trained dictionary has no zstd dictionary header"))?;
-    let version = dictionaries(txn)?.last().map_or(1, |d| d.version + 1);
-    txn.put(Table::Meta, &dictionary_key(version), bytes)?;
+    let same_as_current = match current_dictionary(txn)? {
+        Some((v, id, _)) if id == zstd_id => txn.dictionary_bytes(v)? == Some(bytes),
+        _ => false,
+    };
+    let version = match current_dictionary(txn)? {
+        Some((v, _, _)) if same_as_current => v,
+        _ => {
+            let next = dictionaries(txn)?.last().map_or(1, |d| d.version + 1);
+            txn.put(Table::Meta, &dictionary_key(next), bytes)?;
+            next
+        }
+    };
     let mut current = Vec::with_capacity(12);
     for word in [version, zstd_id, min_body] {
         current.extend_from_slice(&word.to_be_bytes());

@@ -484,3 +484,19 @@ fn the_current_dictionary_is_stored_with_its_id_and_threshold() {
         "bodies under 512 bytes were compressed"
     );
 }
+
+#[test]
+fn training_again_on_the_same_messages_keeps_the_version_and_takes_the_new_min_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = open_no_sync(&dir);
+    append_round(&s, 0, 600);
+    let first = s.train_dictionary(0).unwrap();
+    let again = s.train_dictionary(400).unwrap();
+    assert_eq!(
+        again.version, first.version,
+        "an identical dictionary got a new version"
+    );
+    assert_eq!(again.zstd_id, first.zstd_id);
+    assert_eq!(again.min_body, Some(400));
+    assert_eq!(s.dictionaries().unwrap(), vec![again]);
+}

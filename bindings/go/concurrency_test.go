@@ -180,6 +180,8 @@ func TestUseAfterClose(t *testing.T) {
 	calls["Sync"] = db.Sync()
 	_, calls["Stats"] = db.Stats()
 	calls["Backup"] = db.Backup(t.TempDir(), false)
+	_, calls["TrainDictionary"] = db.TrainDictionary(0)
+	_, calls["Dictionaries"] = db.Dictionaries()
 	_, calls["PutTemplate"] = db.PutTemplate(lmstore.Template{ID: "a", Text: "x"})
 	_, calls["ReplaceTemplate"] = db.ReplaceTemplate(lmstore.Template{ID: "a", Text: "x"})
 	_, calls["GetTemplate"] = db.GetTemplate("a")
