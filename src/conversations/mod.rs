@@ -462,11 +462,11 @@ pub(crate) fn write_message(
     txn: &mut impl WriteTxn,
     msg: &NewMessage,
     ts: i64,
-    stored: Vec<u8>,
+    (stored, size): (Vec<u8>, record::BodySize),
     runs: &mut Runs,
 ) -> Result<record::BodySize> {
     let key = keys::entry(msg.session_id.as_bytes(), ts, &msg.id);
-    let size = record::body_size(&key, &stored)?;
+    debug_assert_eq!(record::body_size(&key, &stored).ok(), Some(size));
     if msg.generated_id {
         // A fresh UUIDv7 sorts after every stored id, so LMDB can append it.
         txn.put_last(Table::MessageIds, &msg.id, &key)?;

@@ -190,18 +190,18 @@ impl NewMessage {
 
     /// The stored record (schema 2, compact) of a message written `now`: see [`encode_stored`].
     pub fn encode_record(&self, ts: i64, now: i64, packing: Option<&Packing>) -> Vec<u8> {
-        self.encode_record_at(ts, now, now, packing)
+        self.encode_record_at(ts, now, now, packing).0
     }
 
-    /// The stored record with the given `created_at` and `updated_at`.
+    /// The stored record with the given `created_at` and `updated_at`, and its body's sizes.
     pub fn encode_record_at(
         &self,
         ts: i64,
         created_at: i64,
         updated_at: i64,
         packing: Option<&Packing>,
-    ) -> Vec<u8> {
-        encode_stored(
+    ) -> (Vec<u8>, BodySize) {
+        encode_stored_sized(
             &StoredFields {
                 role: &self.role,
                 agent_id: self.agent_id.as_deref().map(str::as_bytes),
@@ -294,9 +294,25 @@ pub fn encode_stored(
     metadata: &[u8],
     packing: Option<&Packing>,
 ) -> Vec<u8> {
+    encode_stored_sized(f, ts, content, metadata, packing).0
+}
+
+/// [`encode_stored`], with the sizes of the body as given and as stored (the counters'
+/// figures, known here without decoding the record again).
+pub fn encode_stored_sized(
+    f: &StoredFields<'_>,
+    ts: i64,
+    content: &[u8],
+    metadata: &[u8],
+    packing: Option<&Packing>,
+) -> (Vec<u8>, BodySize) {
     let mut out = Vec::with_capacity(32 + content.len() + metadata.len());
     write_stored_head(&mut out, f, ts);
     let body_len = str_len(content.len()) + metadata.len();
+    let raw = BodySize {
+        plain: body_len as u64,
+        stored: body_len as u64,
+    };
     let smallest_packed = packing.map_or(compress::COMPRESS_MIN, |p| {
         p.min_body.min(compress::COMPRESS_MIN)
     });
@@ -307,14 +323,18 @@ pub fn encode_stored(
         if let Some((dictionary, frame)) = compress::pack(&body, packing) {
             let _ = w::write_uint(&mut out, dictionary as u64);
             let _ = w::write_bin(&mut out, &frame);
-            return out;
+            let packed = BodySize {
+                plain: body_len as u64,
+                stored: frame.len() as u64,
+            };
+            return (out, packed);
         }
         out.extend_from_slice(&body);
-        return out;
+        return (out, raw);
     }
     write_str_bytes(&mut out, content);
     out.extend_from_slice(metadata);
-    out
+    (out, raw)
 }
 
 fn write_stored_head(out: &mut Vec<u8>, f: &StoredFields<'_>, ts: i64) {
