@@ -152,7 +152,7 @@ test-c: lib
 # ABI entry point once; the fork, thread and corruption groups repeat the same calls thousands of
 # times and take most of an hour under memcheck on two cores, so they run only with
 # `make test-c-valgrind VALGRIND_GROUPS=` (empty: every group).
-VALGRIND_GROUPS ?= basics templates messages sessions backup stat readonly shared limits render
+VALGRIND_GROUPS ?= basics templates messages sessions backup stat readonly shared limits render dictionaries
 VALGRIND_FLAGS := -q --leak-check=full --show-leak-kinds=definite,indirect --error-exitcode=1 \
   --errors-for-leak-kinds=definite,indirect
 test-c-valgrind: $(BUILD)/test_lmstore_so
