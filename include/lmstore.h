@@ -340,6 +340,19 @@
 #define LMS_PUT_REPLACED 2
 
 /**
+ * Schema 2 whose records may name a trained compression dictionary: a store becomes schema 3
+ * when its first dictionary is trained, so that builds which cannot read such records
+ * (before dictionaries) refuse to open it with a version mismatch instead of reading them as
+ * damaged. Nothing else differs from schema 2.
+ */
+#define SCHEMA_DICTIONARIES 3
+
+/**
+ * The newest schema this build reads.
+ */
+#define SCHEMA_NEWEST SCHEMA_DICTIONARIES
+
+/**
  * An open store. Created by lms_open(), destroyed by lms_close(). Safe to share between
  * threads; every function taking it may be called concurrently.
  */
@@ -1360,8 +1373,9 @@ int lms_backup(struct lms_db *db, const char *path, size_t path_len, uint32_t fl
  * store at schema 1; run it again.
  *
  * @param db             Handle from lms_open(), not read-only.
- * @param[out] out_from  Optional (NULL to ignore): the schema the store had, 1 or 2 (2: there
- *                       was nothing to do). 0 after a failure.
+ * @param[out] out_from  Optional (NULL to ignore): the schema the store had: 1, or 2 or 3
+ *                       (schema 2 with compression dictionaries), when there was nothing to
+ *                       do. 0 after a failure.
  * @return LMS_OK; LMS_INVALID_ARGUMENT (db NULL); LMS_READ_ONLY; LMS_CORRUPT (a schema-1
  *         record could not be read: nothing was changed); LMS_MAP_FULL (at max_map_size:
  *         the upgrade needs room for a second copy of what it rewrites); LMS_IO.
@@ -1377,7 +1391,9 @@ int lms_upgrade(struct lms_db *db, uint32_t *out_from);
  * messages compress too. Nothing already stored is rewritten: every record names the
  * dictionary it was written with, and all of them stay. Reads inflate in the library, so
  * callers see plain text. Training reads one snapshot (readers and writers go on) and
- * stores the result in one transaction: a training cut short changes nothing.
+ * stores the result in one transaction: a training cut short changes nothing. The first
+ * training makes a schema-2 store schema 3, which lmstore builds without dictionaries refuse
+ * to open (LMS_VERSION_MISMATCH) rather than read such records as damaged.
  *
  * Inflating costs read time: about 0.7 µs per 300-byte message (docs/format.md), so a
  * store read mostly by "latest N" and small on disk already may keep `min_body` high.

@@ -5,8 +5,18 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::format::compress::{DictionarySource, Packing};
 use crate::storage::{ReadTxn, Start, Table, WriteTxn};
 
-/// Bumped whenever the stored layout changes incompatibly. See docs/format.md.
+/// Bumped whenever the stored layout changes incompatibly. See docs/format.md. The schema
+/// new stores get, and the one `upgrade` brings a schema-1 store to.
 pub const SCHEMA_VERSION: u32 = 2;
+
+/// Schema 2 whose records may name a trained compression dictionary: a store becomes schema 3
+/// when its first dictionary is trained, so that builds which cannot read such records
+/// (before dictionaries) refuse to open it with a version mismatch instead of reading them as
+/// damaged. Nothing else differs from schema 2.
+pub const SCHEMA_DICTIONARIES: u32 = 3;
+
+/// The newest schema this build reads.
+pub const SCHEMA_NEWEST: u32 = SCHEMA_DICTIONARIES;
 
 const SCHEMA_KEY: &[u8] = b"schema_version";
 
@@ -84,10 +94,10 @@ pub fn check_schema(found: Option<u32>, path: &std::path::Path) -> Result<()> {
             "{} has no schema version in its meta table: the store is damaged (refused, not re-stamped)",
             path.display()
         ))),
-        Some(v) if v > SCHEMA_VERSION => Err(Error::new(
+        Some(v) if v > SCHEMA_NEWEST => Err(Error::new(
             ErrorKind::VersionMismatch,
             format!(
-                "{} has schema version {v}, written by a newer lmstore; this build ({}) reads up to schema {SCHEMA_VERSION}",
+                "{} has schema version {v}, written by a newer lmstore; this build ({}) reads up to schema {SCHEMA_NEWEST}",
                 path.display(),
                 env!("CARGO_PKG_VERSION")
             ),
@@ -202,6 +212,9 @@ pub fn add_dictionary(txn: &mut impl WriteTxn, bytes: &[u8], min_body: u32) -> R
         Some((v, id, _)) if id == zstd_id => txn.dictionary_bytes(v)? == Some(bytes),
         _ => false,
     };
+    if schema_version(txn)? == Some(SCHEMA_VERSION) {
+        txn.put(Table::Meta, SCHEMA_KEY, &SCHEMA_DICTIONARIES.to_be_bytes())?;
+    }
     let version = match current_dictionary(txn)? {
         Some((v, _, _)) if same_as_current => v,
         _ => {

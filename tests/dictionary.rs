@@ -63,6 +63,25 @@ fn metadata(i: u64) -> Vec<u8> {
     pack(&map(&[("tokens", Value::from(i % 500))]))
 }
 
+#[test]
+fn a_store_of_a_schema_newer_than_dictionaries_is_refused_naming_both() {
+    if on_pg() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_no_sync(&dir));
+    let env = lmstore::lmdb::Env::open(dir.path(), OpenOptions::default()).unwrap();
+    env.write(|txn| txn.put(Table::Meta, b"schema_version", &4u32.to_be_bytes()))
+        .unwrap();
+    drop(env);
+    let Err(e) = Store::open(dir.path(), OpenOptions::default()) else {
+        panic!("a schema-4 store opened");
+    };
+    assert_eq!(e.kind, ErrorKind::VersionMismatch);
+    assert!(e.message.contains("schema version 4"), "{}", e.message);
+    assert!(e.message.contains("reads up to schema 3"), "{}", e.message);
+}
+
 fn append_round(s: &Store, round: u64, count: u64) {
     let batch = (0..count)
         .map(|i| {
@@ -116,10 +135,19 @@ fn a_trained_dictionary_compresses_short_messages_and_they_read_back() {
         "short bodies stay raw without a dictionary"
     );
     assert!(s.dictionaries().unwrap().is_empty());
+    assert_eq!(before.schema_version, 2);
 
     let d = s.train_dictionary(0).unwrap();
     assert_eq!(d.version, 1);
     assert_eq!(d.min_body, Some(256));
+    assert_eq!(
+        s.stats().unwrap().schema_version,
+        3,
+        "the first dictionary makes the store schema 3, so builds without dictionaries refuse it"
+    );
+    if !on_pg() {
+        assert_eq!(s.upgrade().unwrap().from_schema, 3, "nothing to upgrade");
+    }
     assert!(d.bytes > 1000 && d.bytes <= 32 << 10, "{} bytes", d.bytes);
     assert_eq!(s.dictionaries().unwrap(), vec![d.clone()]);
 

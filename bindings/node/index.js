@@ -4,6 +4,7 @@ const { native, libraryPath, ABI_VERSION } = require('./lib/ffi');
 const { LmstoreError, STATUS } = require('./lib/errors');
 const { Store, open } = require('./lib/store');
 require('./lib/import').installImport(Store);
+require('./lib/dictionary').installDictionary(Store);
 const { renderPreview } = require('./lib/render');
 const { toDate, fromDate, nowMicros, uuidString } = require('./lib/codec');
 

@@ -999,7 +999,7 @@ fn dictionary_train_list_and_stat() {
         lm_json(dir.path(), &["dictionary", "list", "--json"], 0),
         serde_json::json!([])
     );
-    {
+    let chat = |round: usize| {
         let store = Store::open(dir.path(), OpenOptions::default()).unwrap();
         let words = [
             "model", "answer", "context", "tokens", "please", "summary", "the", "a",
@@ -1007,13 +1007,19 @@ fn dictionary_train_list_and_stat() {
         let batch = (0..800)
             .map(|i: usize| {
                 let text: Vec<&str> = (0..20 + i % 50)
-                    .map(|k| words[(i * 7 + k * k) % 8])
+                    .map(|k| words[(i * 7 + k * k + round) % 8])
                     .collect();
-                msg("chat-2", "user", None, &format!("{i}: {}", text.join(" ")))
+                msg(
+                    "chat-2",
+                    "user",
+                    None,
+                    &format!("{round}/{i}: {}", text.join(" ")),
+                )
             })
             .collect();
         store.append_messages(batch).unwrap();
-    }
+    };
+    chat(0);
     lm(dir.path())
         .args(["dictionary", "train", "--min-body", "8"])
         .assert()
@@ -1029,6 +1035,15 @@ fn dictionary_train_list_and_stat() {
         .success()
         .stdout(predicate::str::contains("trained dictionary 1"))
         .stdout(predicate::str::contains("256 B and more"));
+    // The same messages train the same dictionary: it keeps its version, with the new min body.
+    let d = lm_json(
+        dir.path(),
+        &["dictionary", "train", "--min-body", "400", "--json"],
+        0,
+    );
+    assert_eq!(d["version"], 1, "{d}");
+    assert_eq!(d["min_body"], 400, "{d}");
+    chat(1);
     let d = lm_json(
         dir.path(),
         &["dictionary", "train", "--min-body", "400", "--json"],
@@ -1055,4 +1070,11 @@ fn dictionary_train_list_and_stat() {
         .assert()
         .success()
         .stdout(predicate::str::contains("kept for older records"));
+    lm(dir.path())
+        .arg("upgrade")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "already at schema 3; nothing to do",
+        ));
 }

@@ -12,8 +12,9 @@ use std::ffi::c_int;
 /// store at schema 1; run it again.
 ///
 /// @param db             Handle from lms_open(), not read-only.
-/// @param[out] out_from  Optional (NULL to ignore): the schema the store had, 1 or 2 (2: there
-///                       was nothing to do). 0 after a failure.
+/// @param[out] out_from  Optional (NULL to ignore): the schema the store had: 1, or 2 or 3
+///                       (schema 2 with compression dictionaries), when there was nothing to
+///                       do. 0 after a failure.
 /// @return LMS_OK; LMS_INVALID_ARGUMENT (db NULL); LMS_READ_ONLY; LMS_CORRUPT (a schema-1
 ///         record could not be read: nothing was changed); LMS_MAP_FULL (at max_map_size:
 ///         the upgrade needs room for a second copy of what it rewrites); LMS_IO.
@@ -66,7 +67,9 @@ fn dictionary_info(d: &crate::meta::DictionaryInfo) -> lms_dictionary_info {
 /// messages compress too. Nothing already stored is rewritten: every record names the
 /// dictionary it was written with, and all of them stay. Reads inflate in the library, so
 /// callers see plain text. Training reads one snapshot (readers and writers go on) and
-/// stores the result in one transaction: a training cut short changes nothing.
+/// stores the result in one transaction: a training cut short changes nothing. The first
+/// training makes a schema-2 store schema 3, which lmstore builds without dictionaries refuse
+/// to open (LMS_VERSION_MISMATCH) rather than read such records as damaged.
 ///
 /// Inflating costs read time: about 0.7 µs per 300-byte message (docs/format.md), so a
 /// store read mostly by "latest N" and small on disk already may keep `min_body` high.

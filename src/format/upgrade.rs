@@ -26,7 +26,7 @@ pub struct Upgraded {
 
 impl Store {
     /// Rewrites a schema-1 store as schema 2 in one transaction; a store already at schema 2
-    /// is left alone. No other transaction of this process runs meanwhile; other processes
+    /// (or 3, schema 2 with compression dictionaries) is left alone. No other transaction of this process runs meanwhile; other processes
     /// should have the store closed (one that still holds it open at schema 1 sees the new
     /// schema on its next transaction).
     pub fn upgrade(&self) -> Result<Upgraded> {
@@ -39,7 +39,9 @@ impl Store {
         }
         if !env.is_legacy() {
             return Ok(Upgraded {
-                from_schema: SCHEMA_VERSION,
+                from_schema: self
+                    .read(|txn| meta::schema_version(txn))?
+                    .unwrap_or(SCHEMA_VERSION),
                 ..Default::default()
             });
         }

@@ -2077,6 +2077,14 @@ static void test_dictionaries(void)
         lms_message_list_free(l);
     }
     CHECK(ok == 1200, "every message, written with or without the dictionary, reads back");
+    {
+        lms_stats st;
+        uint32_t from = 0;
+        E(lms_stat(db, &st));
+        CHECK(st.schema_version == 3, "a store with a dictionary is schema 3");
+        E(lms_upgrade(db, &from));
+        CHECK(from == 3, "nothing to upgrade in a schema-3 store");
+    }
     E(lms_train_dictionary(db, 512, NULL));
     E(lms_list_dictionaries(db, list, 1, &count));
     CHECK(count == 2 && list[0].version == 1 && list[0].min_body == 0,

@@ -48,6 +48,16 @@ function countOf(op, what, value, fallback) {
 
 const limitOf = (op, value, fallback) => countOf(op, 'limit', value, fallback);
 
+/** A uint32 option (an integer from 0 to 2^32 - 1), `fallback` when omitted. */
+function u32Of(op, what, value, fallback) {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number') throw invalidArgument(op, `${what} must be a number, got ${typeName(value)}`);
+  if (!Number.isSafeInteger(value) || value < 0) throw invalidArgument(op, `${what} must be a non-negative integer, got ${value}`);
+  // Above 2^32 - 1 the uint32 would wrap to a small number the library might accept.
+  if (value > 0xffffffff) throw invalidArgument(op, `${what} must be at most ${0xffffffff}, got ${value}`);
+  return value;
+}
+
 function key(op, what, value) {
   return requireString(op, what, value);
 }
@@ -83,5 +93,5 @@ function packableMessage(op, m, i) {
 }
 
 module.exports = {
-  options, cursorBytes, countOf, limitOf, key, packableMessage,
+  options, cursorBytes, countOf, limitOf, u32Of, key, packableMessage,
 };

@@ -122,6 +122,16 @@ koffi.struct('lms_stats', {
   lmdb_version: 'uint32_t',
 });
 
+// struct lms_dictionary_info: filled by lms_train_dictionary, and read from a Buffer of them
+// (koffi.decode) after lms_list_dictionaries.
+const lms_dictionary_info = koffi.struct('lms_dictionary_info', {
+  version: 'uint32_t',
+  zstd_id: 'uint32_t',
+  bytes: 'uint64_t',
+  min_body: 'uint32_t',
+});
+const DICTIONARY_INFO_SIZE = koffi.sizeof(lms_dictionary_info);
+
 koffi.struct('lms_range', {
   start_ts: 'int64_t',
   end_ts: 'int64_t',
@@ -157,6 +167,11 @@ const decl = {
   get_message_into: 'int lms_get_message_into(lms_db *db, const uint8_t *id, size_t id_len, void *buf, size_t cap, void *out_len)',
   get_session_into: 'int lms_get_session_into(lms_db *db, const char *session_id, size_t session_id_len, void *buf, size_t cap, void *out_len)',
   list_sessions_into: 'int lms_list_sessions_into(lms_db *db, const uint8_t *cursor, size_t cursor_len, uint32_t limit, void *buf, size_t cap, void *out)',
+
+  // Training also runs on a worker thread (lib/dictionary.js), to which the handle crosses as
+  // its address, so this one takes the address (as lib/import.js's jobs do).
+  train_dictionary: 'int lms_train_dictionary(uintptr_t db, uint32_t min_body, _Out_ lms_dictionary_info *out)',
+  list_dictionaries: 'int lms_list_dictionaries(lms_db *db, void *out, size_t cap, void *out_count)',
 
   // memcpy is resolved through liblmstore's own handle (dlsym searches its dependencies),
   // so the copy-out path needs no libc name that differs between glibc and musl.
@@ -194,6 +209,8 @@ module.exports = {
   native,
   libraryPath,
   lms_options,
+  lms_dictionary_info,
+  DICTIONARY_INFO_SIZE,
   copyOut,
   defaultOptions,
   C,

@@ -1,8 +1,8 @@
 'use strict';
 
-// One import, export, verification or migration job on its own thread (see import.js): the
-// call, its progress and the library's error words all stay on this thread; the report or the
-// error goes back as plain data.
+// One import, export, verification, migration or dictionary training job on its own thread
+// (see import.js and dictionary.js): the call, its progress and the library's error words all
+// stay on this thread; the report or the error goes back as plain data.
 
 const { parentPort, workerData } = require('worker_threads');
 

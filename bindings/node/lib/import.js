@@ -74,7 +74,7 @@ function camel(o) {
  */
 function runJob(db, job, progress) {
   const cb = progress ? (_ctx, done, known) => progress(Number(done), Number(known)) : null;
-  const p = Buffer.from(job.path);
+  const p = job.path === undefined ? null : Buffer.from(job.path);
   switch (job.kind) {
     case 'import':
       return camel(call(job.op, (out, outLen) => fn.importFolder(db, p, p.length, job.flags, cb, null, out, outLen)));
@@ -86,6 +86,9 @@ function runJob(db, job, progress) {
       const f = Buffer.from(job.sideFile);
       return camel(call(job.op, (out, outLen) => fn.migrate(db, job.migrateKind, p, p.length, f, f.length, cb, null, out, outLen)));
     }
+    case 'train_dictionary':
+      // Required here, not at the top: lib/dictionary.js requires this module.
+      return require('./dictionary').runTrain(db, job);
     default:
       throw invalidArgument(job.op, `unknown job ${job.kind}`);
   }
@@ -118,19 +121,29 @@ const jobs = {
 
 const WORKER = path.join(__dirname, 'import-worker.js');
 
-/** Runs `job` on a worker thread; the store's handle is held open until it ends. */
-function runInWorker(store, job, progress) {
+/**
+ * Runs `job` on a worker thread; the store's handle is held open until it ends. With `after`
+ * (a Promise that never rejects), the worker starts once it resolves: the handle is held from
+ * this call on, so a close() in between still waits for the job.
+ */
+function runInWorker(store, job, progress, after) {
   const db = store._handle(job.op);
   const release = store._writer.hold();
-  return new Promise((resolve, reject) => {
+  const run = () => new Promise((resolve, reject) => {
     let settled = false;
-    const worker = new Worker(WORKER, { workerData: { db: koffi.address(db), job, libraryPath } });
     const finish = (fnc, value) => {
       if (settled) return;
       settled = true;
       release();
       fnc(value);
     };
+    let worker;
+    try {
+      worker = new Worker(WORKER, { workerData: { db: koffi.address(db), job, libraryPath } });
+    } catch (e) {
+      finish(reject, e);
+      return;
+    }
     worker.on('message', (m) => {
       if (m.progress) {
         if (progress) progress(m.progress[0], m.progress[1]);
@@ -143,6 +156,7 @@ function runInWorker(store, job, progress) {
     worker.on('error', (e) => finish(reject, e));
     worker.on('exit', (code) => finish(reject, new LmstoreError(STATUS.LMS_INTERNAL, `${job.op}: the worker thread exited (${code}) without a result`, { op: job.op })));
   });
+  return after ? after.then(run) : run();
 }
 
 const methods = {};
@@ -175,4 +189,4 @@ function installImport(Store) {
   Object.assign(Store.prototype, methods);
 }
 
-module.exports = { installImport, runJob };
+module.exports = { installImport, runJob, runInWorker };

@@ -70,11 +70,17 @@ class Writer {
     this.holds = 0;
     // For tests: how many lms_write_batch calls went to the pool.
     this.batches = 0;
+    // Queued writes so far and how many of them have their result, for calls outside the
+    // queue that must start after the writes issued before them (drained()).
+    this.issued = 0;
+    this.settled = 0;
+    this.waiters = [];
   }
 
   /** Queues `w` (already checked and encoded by the method) and resolves with its result. */
   enqueue(name, w) {
     return new Promise((resolve, reject) => {
+      this.issued++;
       this.queue.push({ name, w, resolve, reject });
       if (!this.scheduled && !this.busy) {
         this.scheduled = true;
@@ -92,7 +98,7 @@ class Writer {
     try {
       body = encode(items);
     } catch (e) {
-      for (const it of items) it.reject(e);
+      this.fail(items, e);
       return this.flush();
     }
     const out = Buffer.alloc(16);
@@ -122,16 +128,80 @@ class Writer {
     this.queue = [];
     const mine = { name, w, resolve: null, reject: null };
     items.push(mine);
-    const body = encode(items);
+    let body;
+    try {
+      body = encode(items);
+    } catch (e) {
+      // The queued writes fail with it rather than never settle.
+      this.fail(items.slice(0, -1), e);
+      throw e;
+    }
     const out = Buffer.alloc(16);
     const rc = native.write_batch(this.db, body, body.length, out.subarray(0, 8), out.subarray(8, 16));
     const results = takeResults(out);
     return this.deliver(items, null, rc, results, false);
   }
 
+  /**
+   * Commits everything queued, on this thread: a synchronous call that does not go through
+   * the queue (trainDictionarySync) runs after the Promise writes issued before it, as a
+   * synchronous write does. A batch already on the pool is not waited for.
+   */
+  drainSync() {
+    while (this.queue.length > 0) {
+      const items = this.queue.length <= MAX_BATCH_OPS ? this.queue : this.queue.slice(0, MAX_BATCH_OPS);
+      this.queue = items === this.queue ? [] : this.queue.slice(MAX_BATCH_OPS);
+      let body;
+      try {
+        body = encode(items);
+      } catch (e) {
+        this.fail(items, e);
+        continue;
+      }
+      const out = Buffer.alloc(16);
+      const rc = native.write_batch(this.db, body, body.length, out.subarray(0, 8), out.subarray(8, 16));
+      let results = null;
+      let err = null;
+      try {
+        results = takeResults(out);
+      } catch (e) {
+        err = e;
+      }
+      this.deliver(items, err, rc, results, true);
+    }
+  }
+
+  /**
+   * A Promise that resolves (never rejects) once every write queued so far has its result:
+   * a Promise call that does not go through the queue (trainDictionary) starts after it.
+   */
+  drained() {
+    if (this.settled === this.issued) return Promise.resolve();
+    const target = this.issued;
+    return new Promise((resolve) => this.waiters.push({ target, resolve }));
+  }
+
+  /** Rejects queued items that could not be sent. */
+  fail(items, e) {
+    for (const it of items) it.reject(e);
+    this.settled += items.length;
+    this.wake();
+  }
+
+  wake() {
+    if (this.waiters.length === 0) return;
+    const still = [];
+    for (const w of this.waiters) {
+      if (this.settled >= w.target) w.resolve();
+      else still.push(w);
+    }
+    this.waiters = still;
+  }
+
   /** Hands each item its result; returns (or throws) the result of a synchronous caller's own item. */
   deliver(items, err, rc, results, async) {
     let own;
+    let queued = 0;
     for (let i = 0; i < items.length; i++) {
       const it = items[i];
       let s;
@@ -145,8 +215,15 @@ class Writer {
         }
       }
       if (it.resolve === null) own = s;
-      else if (s.ok) it.resolve(s.value);
-      else it.reject(s.error);
+      else {
+        queued++;
+        if (s.ok) it.resolve(s.value);
+        else it.reject(s.error);
+      }
+    }
+    if (queued > 0) {
+      this.settled += queued;
+      this.wake();
     }
     if (!async && own !== undefined) {
       if (!own.ok) throw own.error;

@@ -45,6 +45,7 @@ test('struct layouts match what the C compiler makes of the header', (t) => {
     lms_range: ['start_ts', 'end_ts', 'limit', 'flags', 'cursor', 'cursor_len'],
     lms_page: ['data', 'len', 'count', 'cursor_len', 'cursor'],
     lms_page_info: ['len', 'count', 'cursor_len', 'cursor'],
+    lms_dictionary_info: ['version', 'zstd_id', 'bytes', 'min_body'],
   };
   let src = '#include <stdio.h>\n#include <stddef.h>\n#include "lmstore.h"\nint main(void) {\n';
   for (const [s, fs_] of Object.entries(fields)) {
@@ -57,7 +58,7 @@ test('struct layouts match what the C compiler makes of the header', (t) => {
   execFileSync(cc, ['-std=c99', '-I', path.join(root, 'include'), '-o', exe, path.join(dir, 'layout.c')]);
   const c = new Map(execFileSync(exe, { encoding: 'utf8' }).trim().split('\n').map((l) => l.split(' ')).map(([k, v]) => [k, Number(v)]));
   // Structs declared to koffi: koffi's layout must be the compiler's.
-  for (const s of ['lms_options', 'lms_stats', 'lms_range']) {
+  for (const s of ['lms_options', 'lms_stats', 'lms_range', 'lms_dictionary_info']) {
     assert.equal(ffi.koffi.sizeof(s), c.get(s), `sizeof ${s}`);
     for (const f of fields[s]) assert.equal(ffi.koffi.offsetof(s, f), c.get(`${s}.${f}`), `${s}.${f}`);
   }
@@ -70,4 +71,6 @@ test('struct layouts match what the C compiler makes of the header', (t) => {
   assert.equal(ffi.PAGE_INFO_CURSOR, c.get('lms_page_info.cursor'));
   assert.equal(c.get('lms_page_info.count'), 8);
   assert.equal(c.get('lms_page_info.cursor_len'), 12);
+  // lms_list_dictionaries fills an array of them in a Buffer, DICTIONARY_INFO_SIZE apart.
+  assert.equal(ffi.DICTIONARY_INFO_SIZE, c.get('lms_dictionary_info'));
 });

@@ -195,7 +195,7 @@ pub fn run(ctx: &Ctx, a: DoctorArgs) -> CliResult {
                 detail: if old_format {
                     format!("schema {} (lmstore 0.1): reads work, writes are refused until the store is upgraded to schema {current}", stats.schema_version)
                 } else {
-                    format!("schema {current}, the current format")
+                    format!("schema {}, the current format", stats.schema_version)
                 },
                 fix: old_format.then(|| {
                     "stop the applications that use the store, then run `lmstore upgrade`".to_owned()

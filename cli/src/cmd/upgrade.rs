@@ -12,8 +12,8 @@ use serde_json::json;
 pub fn run(ctx: &Ctx) -> CliResult {
     let store = open(ctx, Mode::Write)?;
     let done = store.upgrade()?;
-    let to = lmstore::meta::SCHEMA_VERSION;
-    let changed = done.from_schema != to;
+    let changed = done.from_schema < lmstore::meta::SCHEMA_VERSION;
+    let to = done.from_schema.max(lmstore::meta::SCHEMA_VERSION);
     if ctx.json {
         out::json_doc(&json!({
             "from_schema": done.from_schema,
