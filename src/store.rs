@@ -126,6 +126,17 @@ impl Store {
         }
     }
 
+    /// Fails as a write would (read-only handle, schema-1 store) before work that ends in
+    /// one, so a long preparation is not spent on a store that will refuse it.
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        self.writable()?;
+        match &self.backend {
+            Backend::Lmdb(env) => env.refuse_legacy(),
+            #[cfg(feature = "postgres")]
+            Backend::Pg(_) => Ok(()),
+        }
+    }
+
     fn writable(&self) -> Result<()> {
         if self.read_only {
             return Err(Error::new(

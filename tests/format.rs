@@ -424,6 +424,10 @@ fn a_schema_1_store_opens_reads_and_upgrades() {
         .append_messages(vec![message("s1", 9, 9, "user", None, "new", None, &[])])
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::VersionMismatch);
+    // Training a dictionary is a write too: refused the same way before it samples anything.
+    let t = s.train_dictionary(0).unwrap_err();
+    assert_eq!(t.kind, ErrorKind::VersionMismatch, "{t}");
+    assert!(t.message.contains("upgrade"), "{t}");
     assert!(
         e.message.contains("schema version 1") && e.message.contains("upgrade"),
         "{e}"

@@ -42,6 +42,7 @@ impl Store {
             }
             n => n,
         };
+        self.check_writable()?;
         let samples = self.read(|txn| samples(txn))?;
         if samples.len() < MIN_SAMPLES {
             return Err(Error::invalid(format!(

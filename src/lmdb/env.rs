@@ -473,7 +473,7 @@ impl Env {
         self.legacy.load(Ordering::Acquire)
     }
 
-    fn refuse_legacy(&self) -> Result<()> {
+    pub(crate) fn refuse_legacy(&self) -> Result<()> {
         if self.is_legacy() {
             return Err(Error::new(
                 ErrorKind::VersionMismatch,
