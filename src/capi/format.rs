@@ -80,7 +80,8 @@ fn dictionary_info(d: &crate::meta::DictionaryInfo) -> lms_dictionary_info {
 /// @param[out] out  Optional (NULL to ignore): the new dictionary.
 /// @return LMS_OK; LMS_INVALID_ARGUMENT (db NULL; min_body from 1 to 31; fewer than 500
 ///         messages in the store; the message names the cause); LMS_READ_ONLY;
-///         LMS_CORRUPT (a sampled message could not be read); LMS_MAP_FULL; LMS_IO.
+///         LMS_VERSION_MISMATCH (a schema-1 store: lms_upgrade() first); LMS_CORRUPT (a
+///         sampled message could not be read); LMS_MAP_FULL; LMS_IO.
 ///         Also: LMS_INTERNAL (a bug).
 /// @since 0.3
 #[no_mangle]
