@@ -53,18 +53,6 @@
 #include <stddef.h>
 
 /**
- * Fewer bodies than this make a dictionary that fits them rather than the store.
- */
-#define MIN_SAMPLES 500
-
-/**
- * The body size from which new bodies use the dictionary when the caller passes 0: the
- * typical chat message of a few dozen words (measured: a 300-byte body stores in about a
- * quarter of its size, and inflating it costs about 0.7 µs per message read).
- */
-#define DEFAULT_MIN_BODY 256
-
-/**
  * The most operations one lms_write_batch() call may hold.
  */
 #define LMS_MAX_BATCH_OPS 65536
@@ -338,19 +326,6 @@
  * Put outcome: the version existed with other content and was replaced (LMS_PUT_REPLACE).
  */
 #define LMS_PUT_REPLACED 2
-
-/**
- * Schema 2 whose records may name a trained compression dictionary: a store becomes schema 3
- * when its first dictionary is trained, so that builds which cannot read such records
- * (before dictionaries) refuse to open it with a version mismatch instead of reading them as
- * damaged. Nothing else differs from schema 2.
- */
-#define SCHEMA_DICTIONARIES 3
-
-/**
- * The newest schema this build reads.
- */
-#define SCHEMA_NEWEST SCHEMA_DICTIONARIES
 
 /**
  * An open store. Created by lms_open(), destroyed by lms_close(). Safe to share between
