@@ -30,6 +30,8 @@ type Dictionary struct {
 //
 // Inflating costs read time (about 0.7 µs per 300-byte message), so a store read mostly as
 // "latest N" and already small on disk may keep minBody high.
+// The first training makes the store schema 3, which lmstore versions without dictionaries
+// refuse to open.
 func (db *DB) TrainDictionary(minBody uint32) (Dictionary, error) {
 	var d Dictionary
 	h, err := db.acquire("TrainDictionary")

@@ -364,7 +364,8 @@ export class Store {
    * and with LMS_READ_ONLY on a read-only handle.
    *
    * Inflating costs read time (about 0.7 µs per 300-byte message), so a store read mostly as
-   * "latest N" and already small on disk may keep `minBody` high.
+   * "latest N" and already small on disk may keep `minBody` high. The first training makes the
+   * store schema 3, which lmstore versions without dictionaries refuse to open.
    */
   trainDictionary(options?: TrainDictionaryOptions): Promise<DictionaryInfo>;
   /** trainDictionary() on this thread, after committing the Promise writes still queued. */
