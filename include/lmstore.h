@@ -1330,11 +1330,14 @@ int lms_stat(struct lms_db *db, struct lms_stats *out);
  * empty) while readers and writers go on. The copy gets the store's file mode (0600 by
  * default) from its creation on; a failed backup removes the partial copy. A compact copy is
  * written in the subdirectory `.lmstore-backup-in-progress` and its data.mdb moved into `path`
- * when complete, so a copy cut short (kill -9, power loss) never looks like a backup.
+ * when complete, so a copy cut short (kill -9, power loss) never looks like a backup. In a
+ * compact copy of a store with a compression dictionary (lms_train_dictionary()), message
+ * bodies written before the current dictionary are compressed with it, as new ones are.
  * @param flags 0 or LMS_BACKUP_COMPACT.
  * @return LMS_OK; LMS_INVALID_ARGUMENT (NULL db or path, a path with NUL, unknown flags);
  *         LMS_IO (the target is not empty, os code ENOTEMPTY, and nothing in it was touched;
- *         or the copy failed, e.g. ENOSPC); LMS_UNSUPPORTED (a PostgreSQL store); LMS_INTERNAL.
+ *         or the copy failed, e.g. ENOSPC); LMS_CORRUPT (a compact copy met a damaged record:
+ *         no copy is left); LMS_UNSUPPORTED (a PostgreSQL store); LMS_INTERNAL.
  * @since 0.1
  */
 int lms_backup(struct lms_db *db, const char *path, size_t path_len, uint32_t flags);

@@ -7,7 +7,7 @@ use common::*;
 use lmstore::conversations::record::{self, Body, StoredFields};
 use lmstore::conversations::NewMessage;
 use lmstore::format::compress::{self, DictionarySource, Packing};
-use lmstore::storage::{Table, WriteTxn};
+use lmstore::storage::{ReadTxn, Table, WriteTxn};
 use lmstore::{ErrorKind, OpenOptions, Store};
 use rmpv::Value;
 
@@ -382,7 +382,7 @@ fn a_dictionary_damaged_in_the_store_is_corrupt_on_read() {
 }
 
 #[test]
-fn salvage_and_compact_backups_keep_dictionary_compressed_messages() {
+fn salvage_keeps_and_compact_backups_recompress_dictionary_messages() {
     if on_pg() {
         return;
     }
@@ -395,14 +395,36 @@ fn salvage_and_compact_backups_keep_dictionary_compressed_messages() {
         append_round(&s, 1, 600);
     }
     let copy = dir.path().join("copy");
-    Store::open(&src, OpenOptions::default())
-        .unwrap()
-        .backup(&copy, true)
-        .unwrap();
+    let before = {
+        let s = Store::open(&src, OpenOptions::default()).unwrap();
+        s.backup(&copy, true).unwrap();
+        s.stats().unwrap()
+    };
     compress::forget_prepared_dictionaries();
     let c = Store::open(&copy, OpenOptions::default()).unwrap();
     assert_eq!(check_all(&c), 1200);
     assert_eq!(c.dictionaries().unwrap().len(), 1);
+    // The messages written before the dictionary are compressed with it in the compact copy,
+    // and the counters say so.
+    let after = c.stats().unwrap();
+    assert_eq!(after.body_bytes, before.body_bytes);
+    assert!(
+        after.body_stored_bytes * 10 < before.body_stored_bytes * 8,
+        "{} stored bytes in the copy against {} in the store",
+        after.body_stored_bytes,
+        before.body_stored_bytes
+    );
+    assert_eq!(c.verify().unwrap(), 1200);
+    assert_eq!(stored_body_bytes(&copy), after.body_stored_bytes);
+    // A compact copy of the copy has nothing left to compress: the same stored bytes.
+    let again = dir.path().join("again");
+    c.backup(&again, true).unwrap();
+    let a = Store::open(&again, OpenOptions::default()).unwrap();
+    assert_eq!(
+        a.stats().unwrap().body_stored_bytes,
+        after.body_stored_bytes
+    );
+    assert_eq!(check_all(&a), 1200);
 
     compress::forget_prepared_dictionaries();
     let saved = dir.path().join("saved");
@@ -410,6 +432,25 @@ fn salvage_and_compact_backups_keep_dictionary_compressed_messages() {
     assert_eq!(report.messages, 1200, "{:?}", report.lost);
     let s = Store::open(&saved, OpenOptions::default()).unwrap();
     assert_eq!(check_all(&s), 1200);
+}
+
+/// The body bytes as stored, counted record by record (what the counter must say).
+fn stored_body_bytes(dir: &std::path::Path) -> u64 {
+    let env = lmstore::lmdb::Env::open(dir, OpenOptions::default()).unwrap();
+    env.read(|txn| {
+        let mut total = 0;
+        txn.scan(
+            Table::Messages,
+            lmstore::storage::Start::Edge,
+            false,
+            &mut |k, v| {
+                total += record::body_size(k, v)?.stored;
+                Ok(true)
+            },
+        )?;
+        Ok(total)
+    })
+    .unwrap()
 }
 
 const TRAIN_CHILD_ENV: &str = "LMSTORE_TRAIN_CHILD_DIR";

@@ -825,6 +825,34 @@ pub fn plain_body(
     Ok(())
 }
 
+/// A stored schema-2 record with its body compressed as `packing` compresses new ones (for
+/// compact copies, so older messages gain from a dictionary trained after them), and the body
+/// sizes as stored before and after. A body already written with that dictionary is kept.
+pub fn repacked(
+    dicts: &(impl DictionarySource + ?Sized),
+    packing: &Packing,
+    key: &[u8],
+    stored: &[u8],
+) -> Result<(Vec<u8>, BodySize, BodySize)> {
+    let before = body_size(key, stored)?;
+    let session = super::keys::session_of(key)?;
+    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let m = decode_stored(stored, ts)?;
+    let mut inflated = Vec::new();
+    let (content, metadata) = match m.body {
+        Body::Packed { dictionary, .. } if dictionary == packing.version => {
+            return Ok((stored.to_vec(), before, before));
+        }
+        Body::Packed { dictionary, frame } => {
+            compress::unpack(dicts, dictionary, frame, &mut inflated)?;
+            split_body(&inflated)?
+        }
+        Body::Raw { content, metadata } => (content, metadata),
+    };
+    let (record, after) = encode_stored_sized(&m.fields, ts, content, metadata, Some(packing));
+    Ok((record, before, after))
+}
+
 /// The body sizes of a stored schema-2 record (a schema-1 record counts as its whole length).
 pub fn body_size(key: &[u8], stored: &[u8]) -> Result<BodySize> {
     if is_v1(stored) {

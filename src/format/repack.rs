@@ -4,10 +4,14 @@
 //! full (a page that holds the end of one session and the start of the next is split in the
 //! middle whenever it fills, since the new key never goes last on it; see docs/format.md), and
 //! LMDB's compacting copy keeps pages as they are; this is the store's VACUUM INTO. Compact
-//! backups (`Store::backup` with `compact`) are written by it.
+//! backups (`Store::backup` with `compact`) are written by it. When the store has a current
+//! compression dictionary, message bodies written before it (or with an older one) are
+//! compressed with it in the copy, as they would be if written today.
 
+use crate::conversations::record;
 use crate::error::{Error, Result};
 use crate::lmdb::OpenOptions;
+use crate::meta::{self, Counter};
 use crate::storage::{ReadTxn, Start, Table, WriteTxn};
 use crate::Store;
 use std::path::Path;
@@ -48,7 +52,9 @@ impl Store {
         let target = Store::open(dest, opts)?;
         let out = target.lmdb("repack")?;
         let mut copied = 0u64;
+        let mut stored_delta = 0i64;
         env.read(|src| {
+            let packing = meta::packing(src)?;
             for table in Table::ALL {
                 let mut batch: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(BATCH);
                 let flush = |batch: &mut Vec<(Vec<u8>, Vec<u8>)>| -> Result<()> {
@@ -62,7 +68,15 @@ impl Store {
                     Ok(())
                 };
                 src.scan(table, Start::Edge, false, &mut |k, v| {
-                    batch.push((k.to_vec(), v.to_vec()));
+                    let value = match (&packing, table) {
+                        (Some(p), Table::Messages) => {
+                            let (record, before, after) = record::repacked(src, p, k, v)?;
+                            stored_delta += after.stored as i64 - before.stored as i64;
+                            record
+                        }
+                        _ => v.to_vec(),
+                    };
+                    batch.push((k.to_vec(), value));
                     copied += 1;
                     if batch.len() == BATCH {
                         flush(&mut batch)?;
@@ -73,6 +87,9 @@ impl Store {
             }
             Ok(())
         })?;
+        if stored_delta != 0 {
+            out.write(|txn| meta::add(txn, Counter::BodyStored, stored_delta))?;
+        }
         out.sync()?;
         Ok(copied)
     }

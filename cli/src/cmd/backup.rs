@@ -15,7 +15,8 @@ use std::time::{Duration, Instant};
 pub struct BackupArgs {
     /// An empty or missing directory to write the copy into.
     pub dest: PathBuf,
-    /// Rewrite every table with full pages, leaving out free pages (smaller, slower).
+    /// Rewrite every table with full pages, leaving out free pages, and compress older message
+    /// bodies with the current dictionary if there is one (smaller, slower).
     #[arg(long)]
     pub compact: bool,
 }
