@@ -120,7 +120,7 @@ impl Sql {
         let ids: Vec<&[u8]> = ms.iter().map(|m| m.id.as_slice()).collect();
         let sessions: Vec<&str> = ms.iter().map(|m| m.session_id.as_str()).collect();
         let tss: Vec<i64> = (0..ms.len() as i64).map(|i| ts + i).collect();
-        let roles: Vec<&str> = ms.iter().map(|m| m.role.as_str()).collect();
+        let roles: Vec<&str> = ms.iter().map(|m| m.role.as_ref()).collect();
         let agents: Vec<Option<&str>> = ms.iter().map(|m| m.agent_id.as_deref()).collect();
         let contents: Vec<&str> = ms.iter().map(|m| m.content.as_str()).collect();
         let metas: Vec<&[u8]> = ms.iter().map(|m| m.metadata.as_slice()).collect();

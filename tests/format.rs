@@ -232,7 +232,7 @@ fn stored_messages_read_back_as_the_documented_records() {
     assert_eq!(items.len(), kinds.len());
     for (got, m) in items.iter().rev().zip(&kinds) {
         assert_eq!(get(got, "content").as_str(), Some(m.content.as_str()));
-        assert_eq!(get(got, "role").as_str(), Some(m.role.as_str()));
+        assert_eq!(get(got, "role").as_str(), Some(m.role.as_ref()));
         assert_eq!(get(got, "session_id").as_str(), Some("k"));
         assert_eq!(get(got, "ts").as_i64(), m.ts);
         let by_id = s.with_message(&m.id, |r| r.to_vec()).unwrap();

@@ -35,10 +35,17 @@ pub fn prefix(name: &[u8]) -> Vec<u8> {
 }
 
 pub fn entry(name: &[u8], ts: i64, id: &[u8; ID_LEN]) -> Vec<u8> {
-    let mut k = prefix(name);
-    k.extend_from_slice(&(ts as u64).to_be_bytes());
-    k.extend_from_slice(id);
+    let mut k = Vec::with_capacity(1 + name.len() + 8 + ID_LEN);
+    entry_into(&mut k, name, ts, id);
     k
+}
+
+/// Appends `len | name | ts | id` to `out`.
+pub fn entry_into(out: &mut Vec<u8>, name: &[u8], ts: i64, id: &[u8; ID_LEN]) {
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&(ts as u64).to_be_bytes());
+    out.extend_from_slice(id);
 }
 
 /// Splits the `ts | id` tail off an entry key whose prefix has `prefix_len` bytes.

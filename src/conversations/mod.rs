@@ -14,8 +14,10 @@ pub use verify::verify;
 
 use crate::codec::{now_micros, write_array_len};
 use crate::error::{Error, Result};
+use crate::format::compress::Packing;
 use crate::meta::{self, Counter};
 use crate::storage::{ReadTxn, Start, Table, WriteTxn};
+use std::ops::Range;
 
 /// The most items one page may hold.
 pub const MAX_PAGE: u32 = 10_000;
@@ -123,7 +125,13 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
     let mut out = Vec::with_capacity(messages.len());
     let mut stored = 0i64;
     let mut bodies = record::BodySize::default();
-    let mut runs = Runs::default();
+    let mut runs = Runs::with_capacity(
+        messages.len(),
+        messages
+            .iter()
+            .map(|m| 64 + m.session_id.len() + m.content.len() + m.metadata.len())
+            .sum(),
+    );
     let packing = meta::packing(txn)?;
     for msg in messages {
         let existing = if msg.generated_id {
@@ -170,9 +178,15 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
         head.last_ts = head.last_ts.max(ts);
         head.last_activity = head.last_activity.max(now);
         head.message_count += 1;
-        let (created, updated) = msg.recorded_times.unwrap_or((now, now));
-        let encoded = msg.encode_record_at(ts, created, updated, packing.as_ref());
-        bodies.add(write_message(txn, msg, ts, encoded, &mut runs)?);
+        let times = msg.recorded_times.unwrap_or((now, now));
+        bodies.add(write_message(
+            txn,
+            msg,
+            ts,
+            times,
+            packing.as_ref(),
+            &mut runs,
+        )?);
         stored += 1;
         out.push(Appended {
             id: msg.id,
@@ -434,20 +448,34 @@ pub fn update(
 /// transaction.
 #[derive(Default)]
 pub struct Runs {
-    messages: Vec<(Vec<u8>, Vec<u8>)>,
-    agents: Vec<(Vec<u8>, Vec<u8>)>,
+    /// The batch's keys and records back to back: one growing buffer rather than two
+    /// allocations per message (measured: allocation was a sixth of an append's CPU).
+    bytes: Vec<u8>,
+    /// (key, value) ranges in `bytes`.
+    messages: Vec<(Range<usize>, Range<usize>)>,
+    agents: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Runs {
+    /// Room for `messages` of about `bytes` in all, so the buffer grows once.
+    pub fn with_capacity(messages: usize, bytes: usize) -> Runs {
+        Runs {
+            bytes: Vec::with_capacity(bytes),
+            messages: Vec::with_capacity(messages),
+            agents: Vec::new(),
+        }
+    }
+
     pub fn put(self, txn: &mut impl WriteTxn) -> Result<()> {
+        let bytes = &self.bytes;
         for (table, mut entries) in [
             (Table::Messages, self.messages),
             (Table::AgentIndex, self.agents),
         ] {
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            entries.sort_unstable_by(|a, b| bytes[a.0.clone()].cmp(&bytes[b.0.clone()]));
             let run: Vec<(&[u8], &[u8])> = entries
                 .iter()
-                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .map(|(k, v)| (&bytes[k.clone()], &bytes[v.clone()]))
                 .collect();
             txn.put_run(table, &run)?;
         }
@@ -462,22 +490,34 @@ pub(crate) fn write_message(
     txn: &mut impl WriteTxn,
     msg: &NewMessage,
     ts: i64,
-    (stored, size): (Vec<u8>, record::BodySize),
+    (created_at, updated_at): (i64, i64),
+    packing: Option<&Packing>,
     runs: &mut Runs,
 ) -> Result<record::BodySize> {
-    let key = keys::entry(msg.session_id.as_bytes(), ts, &msg.id);
-    debug_assert_eq!(record::body_size(&key, &stored).ok(), Some(size));
+    let start = runs.bytes.len();
+    keys::entry_into(&mut runs.bytes, msg.session_id.as_bytes(), ts, &msg.id);
+    let key = start..runs.bytes.len();
+    let size = msg.encode_record_into(&mut runs.bytes, ts, created_at, updated_at, packing);
+    let record = key.end..runs.bytes.len();
+    debug_assert_eq!(
+        record::body_size(&runs.bytes[key.clone()], &runs.bytes[record.clone()]).ok(),
+        Some(size)
+    );
     if msg.generated_id {
         // A fresh UUIDv7 sorts after every stored id, so LMDB can append it.
-        txn.put_last(Table::MessageIds, &msg.id, &key)?;
+        txn.put_last(Table::MessageIds, &msg.id, &runs.bytes[key.clone()])?;
     } else {
-        txn.put(Table::MessageIds, &msg.id, &key)?;
+        txn.put(Table::MessageIds, &msg.id, &runs.bytes[key.clone()])?;
     }
     if let Some(agent) = &msg.agent_id {
+        let start = runs.bytes.len();
+        keys::entry_into(&mut runs.bytes, agent.as_bytes(), ts, &msg.id);
+        let agent_key = start..runs.bytes.len();
+        runs.bytes.extend_from_within(key.clone());
         runs.agents
-            .push((keys::entry(agent.as_bytes(), ts, &msg.id), key.clone()));
+            .push((agent_key.clone(), agent_key.end..runs.bytes.len()));
     }
-    runs.messages.push((key, stored));
+    runs.messages.push((key, record));
     Ok(size)
 }
 

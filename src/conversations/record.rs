@@ -31,7 +31,8 @@ pub struct NewMessage {
     /// The id was generated here (a fresh UUIDv7), so it cannot already be stored.
     pub generated_id: bool,
     pub ts: Option<i64>,
-    pub role: String,
+    /// Borrowed for the common roles, so most messages cost no allocation for it.
+    pub role: std::borrow::Cow<'static, str>,
     pub agent_id: Option<String>,
     pub content: String,
     pub in_reply_to: Option<[u8; 16]>,
@@ -87,7 +88,11 @@ impl NewMessage {
         if role.is_empty() {
             return Err(Error::invalid("role is empty"));
         }
-        let role = crate::error::utf8(role, "role")?.to_owned();
+        let role = crate::error::utf8(role, "role")?;
+        let role = match ROLES.iter().find(|r| **r == role) {
+            Some(common) => std::borrow::Cow::Borrowed(*common),
+            None => std::borrow::Cow::Owned(role.to_owned()),
+        };
         let agent_id = match agent_id {
             Some(a) => Some(super::keys::check_name(a, "agent_id")?.to_owned()),
             None => None,
@@ -201,7 +206,22 @@ impl NewMessage {
         updated_at: i64,
         packing: Option<&Packing>,
     ) -> (Vec<u8>, BodySize) {
-        encode_stored_sized(
+        let mut out = Vec::with_capacity(32 + self.content.len() + self.metadata.len());
+        let size = self.encode_record_into(&mut out, ts, created_at, updated_at, packing);
+        (out, size)
+    }
+
+    /// Appends the stored record to `out` (a batch's buffer); returns its body's sizes.
+    pub fn encode_record_into(
+        &self,
+        out: &mut Vec<u8>,
+        ts: i64,
+        created_at: i64,
+        updated_at: i64,
+        packing: Option<&Packing>,
+    ) -> BodySize {
+        encode_stored_into(
+            out,
             &StoredFields {
                 role: &self.role,
                 agent_id: self.agent_id.as_deref().map(str::as_bytes),
@@ -307,7 +327,20 @@ pub fn encode_stored_sized(
     packing: Option<&Packing>,
 ) -> (Vec<u8>, BodySize) {
     let mut out = Vec::with_capacity(32 + content.len() + metadata.len());
-    write_stored_head(&mut out, f, ts);
+    let size = encode_stored_into(&mut out, f, ts, content, metadata, packing);
+    (out, size)
+}
+
+/// [`encode_stored_sized`], appending the record to `out`.
+pub fn encode_stored_into(
+    out: &mut Vec<u8>,
+    f: &StoredFields<'_>,
+    ts: i64,
+    content: &[u8],
+    metadata: &[u8],
+    packing: Option<&Packing>,
+) -> BodySize {
+    write_stored_head(out, f, ts);
     let body_len = str_len(content.len()) + metadata.len();
     let raw = BodySize {
         plain: body_len as u64,
@@ -321,20 +354,19 @@ pub fn encode_stored_sized(
         write_str_bytes(&mut body, content);
         body.extend_from_slice(metadata);
         if let Some((dictionary, frame)) = compress::pack(&body, packing) {
-            let _ = w::write_uint(&mut out, dictionary as u64);
-            let _ = w::write_bin(&mut out, &frame);
-            let packed = BodySize {
+            let _ = w::write_uint(out, dictionary as u64);
+            let _ = w::write_bin(out, &frame);
+            return BodySize {
                 plain: body_len as u64,
                 stored: frame.len() as u64,
             };
-            return (out, packed);
         }
         out.extend_from_slice(&body);
-        return (out, raw);
+        return raw;
     }
-    write_str_bytes(&mut out, content);
+    write_str_bytes(out, content);
     out.extend_from_slice(metadata);
-    (out, raw)
+    raw
 }
 
 fn write_stored_head(out: &mut Vec<u8>, f: &StoredFields<'_>, ts: i64) {

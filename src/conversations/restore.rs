@@ -55,8 +55,14 @@ pub fn restore_message(
         )));
     }
     let packing = crate::meta::packing(txn)?;
-    let stored = msg.encode_record_at(ts, created_at, updated_at, packing.as_ref());
-    let size = super::write_message(txn, msg, ts, stored, runs)?;
+    let size = super::write_message(
+        txn,
+        msg,
+        ts,
+        (created_at, updated_at),
+        packing.as_ref(),
+        runs,
+    )?;
     meta::add_body(txn, size, 1)?;
     meta::add(txn, Counter::Messages, 1)
 }
