@@ -89,18 +89,28 @@ class Writer {
     });
   }
 
+  /**
+   * Takes the next batch (up to MAX_BATCH_OPS writes) off the queue, encoded; null when the
+   * queue is empty. Writes that cannot be encoded fail, and the next batch is taken.
+   */
+  nextBatch() {
+    while (this.queue.length > 0) {
+      const items = this.queue.length <= MAX_BATCH_OPS ? this.queue : this.queue.slice(0, MAX_BATCH_OPS);
+      this.queue = items === this.queue ? [] : this.queue.slice(MAX_BATCH_OPS);
+      try {
+        return { items, body: encode(items) };
+      } catch (e) {
+        this.fail(items, e);
+      }
+    }
+    return null;
+  }
+
   flush() {
     this.scheduled = false;
-    if (this.busy || this.queue.length === 0) return this.maybeClose();
-    const items = this.queue.length <= MAX_BATCH_OPS ? this.queue : this.queue.slice(0, MAX_BATCH_OPS);
-    this.queue = items === this.queue ? [] : this.queue.slice(MAX_BATCH_OPS);
-    let body;
-    try {
-      body = encode(items);
-    } catch (e) {
-      this.fail(items, e);
-      return this.flush();
-    }
+    const next = this.busy ? null : this.nextBatch();
+    if (next === null) return this.maybeClose();
+    const { items, body } = next;
     const out = Buffer.alloc(16);
     this.busy = true;
     this.batches++;
@@ -148,16 +158,8 @@ class Writer {
    * synchronous write does. A batch already on the pool is not waited for.
    */
   drainSync() {
-    while (this.queue.length > 0) {
-      const items = this.queue.length <= MAX_BATCH_OPS ? this.queue : this.queue.slice(0, MAX_BATCH_OPS);
-      this.queue = items === this.queue ? [] : this.queue.slice(MAX_BATCH_OPS);
-      let body;
-      try {
-        body = encode(items);
-      } catch (e) {
-        this.fail(items, e);
-        continue;
-      }
+    for (let next = this.nextBatch(); next !== null; next = this.nextBatch()) {
+      const { items, body } = next;
       const out = Buffer.alloc(16);
       const rc = native.write_batch(this.db, body, body.length, out.subarray(0, 8), out.subarray(8, 16));
       let results = null;
