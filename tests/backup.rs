@@ -77,10 +77,7 @@ const BACKUP_CHILD_ENV: &str = "LMSTORE_BACKUP_CHILD_DIR";
 #[test]
 #[ignore = "a child process of a_compact_backup_cut_short_is_not_a_store"]
 fn compact_backup_child() {
-    let dir = std::path::PathBuf::from(
-        std::env::var(BACKUP_CHILD_ENV)
-            .unwrap_or_else(|_| panic!("{BACKUP_CHILD_ENV} must name the directory")),
-    );
+    let dir = child_dir(BACKUP_CHILD_ENV);
     let s = Store::open(&dir.join("store"), OpenOptions::default()).unwrap();
     s.backup(&dir.join("copy"), true).unwrap();
 }

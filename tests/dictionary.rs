@@ -460,10 +460,7 @@ const TRAIN_CHILD_ENV: &str = "LMSTORE_TRAIN_CHILD_DIR";
 #[test]
 #[ignore = "a child process of a_training_killed_midway_loses_nothing"]
 fn train_child() {
-    let dir = std::path::PathBuf::from(
-        std::env::var(TRAIN_CHILD_ENV)
-            .unwrap_or_else(|_| panic!("{TRAIN_CHILD_ENV} must name the directory")),
-    );
+    let dir = child_dir(TRAIN_CHILD_ENV);
     let s = Store::open(&dir.join("store"), OpenOptions::default()).unwrap();
     for round in 1.. {
         s.train_dictionary(0).unwrap();

@@ -114,3 +114,10 @@ pub fn child_test(test: &str, env_var: &str, dir: &std::path::Path) -> std::proc
     .env(env_var, dir);
     cmd
 }
+
+/// The directory a child test (see [`child_test`]) was started with in `env_var`.
+pub fn child_dir(env_var: &str) -> std::path::PathBuf {
+    std::path::PathBuf::from(
+        std::env::var(env_var).unwrap_or_else(|_| panic!("{env_var} must name the directory")),
+    )
+}
