@@ -4,7 +4,7 @@
 //! rewriting old records. Decompression happens here, in the core: callers see plain records.
 //!
 //! Dictionaries are trained from a store's own messages (`Store::train_dictionary`) and kept
-//! in its `meta` table under their version (see `meta::dictionary`). Once prepared they live
+//! in its `meta` table under their version (see `meta::add_dictionary`). Once prepared they live
 //! for the process, found by the id zstd derives from their content: they are immutable and
 //! few (one per training), and a frame names the id it needs, so a prepared dictionary can
 //! never be applied to a frame of another one.
