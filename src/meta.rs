@@ -154,16 +154,11 @@ fn current_dictionary(txn: &impl ReadTxn) -> Result<Option<(u32, u32, u32)>> {
     let Some(v) = txn.get(Table::Meta, DICT_CURRENT)? else {
         return Ok(None);
     };
-    let word = |i: usize| -> Result<u32> {
-        v.get(i * 4..i * 4 + 4)
-            .and_then(|b| b.try_into().ok())
-            .map(u32::from_be_bytes)
-            .ok_or_else(|| Error::corrupt("meta entry dict.current is not 12 bytes"))
-    };
-    if v.len() != 12 {
-        return Err(Error::corrupt("meta entry dict.current is not 12 bytes"));
-    }
-    Ok(Some((word(0)?, word(1)?, word(2)?)))
+    let words: [u8; 12] = v
+        .try_into()
+        .map_err(|_| Error::corrupt("meta entry dict.current is not 12 bytes"))?;
+    let word = |i: usize| u32::from_be_bytes([words[i], words[i + 1], words[i + 2], words[i + 3]]);
+    Ok(Some((word(0), word(4), word(8))))
 }
 
 /// How new message bodies are compressed: with the current dictionary, if there is one.
@@ -202,22 +197,26 @@ pub fn dictionaries(txn: &impl ReadTxn) -> Result<Vec<DictionaryInfo>> {
 }
 
 /// Stores a newly trained dictionary under the next version and makes it current; returns
-/// its version. Earlier versions stay: their records still need them. A dictionary equal to
+/// it as listed. Earlier versions stay: their records still need them. A dictionary equal to
 /// the current one (trained again on the same messages) keeps its version; only `min_body`
 /// changes.
-pub fn add_dictionary(txn: &mut impl WriteTxn, bytes: &[u8], min_body: u32) -> Result<u32> {
+pub fn add_dictionary(
+    txn: &mut impl WriteTxn,
+    bytes: &[u8],
+    min_body: u32,
+) -> Result<DictionaryInfo> {
     let zstd_id = crate::format::compress::dictionary_id(bytes)
         .ok_or_else(|| Error::invalid("the trained dictionary has no zstd dictionary header"))?;
     let same_as_current = match current_dictionary(txn)? {
-        Some((v, id, _)) if id == zstd_id => txn.dictionary_bytes(v)? == Some(bytes),
-        _ => false,
+        Some((v, id, _)) if id == zstd_id && txn.dictionary_bytes(v)? == Some(bytes) => Some(v),
+        _ => None,
     };
     if schema_version(txn)? == Some(SCHEMA_VERSION) {
         txn.put(Table::Meta, SCHEMA_KEY, &SCHEMA_DICTIONARIES.to_be_bytes())?;
     }
-    let version = match current_dictionary(txn)? {
-        Some((v, _, _)) if same_as_current => v,
-        _ => {
+    let version = match same_as_current {
+        Some(v) => v,
+        None => {
             let next = dictionaries(txn)?.last().map_or(1, |d| d.version + 1);
             txn.put(Table::Meta, &dictionary_key(next), bytes)?;
             next
@@ -228,5 +227,10 @@ pub fn add_dictionary(txn: &mut impl WriteTxn, bytes: &[u8], min_body: u32) -> R
         current.extend_from_slice(&word.to_be_bytes());
     }
     txn.put(Table::Meta, DICT_CURRENT, &current)?;
-    Ok(version)
+    Ok(DictionaryInfo {
+        version,
+        zstd_id,
+        bytes: bytes.len(),
+        min_body: Some(min_body),
+    })
 }

@@ -427,7 +427,7 @@ pub fn update(
         .ok_or_else(|| Error::corrupt("message id index points at a missing message"))?;
     let before = record::body_size(&key, record)?;
     let packing = meta::packing(txn)?;
-    let updated = record::update_record(
+    let (updated, after) = record::update_record(
         txn,
         packing.as_ref(),
         &key,
@@ -436,7 +436,6 @@ pub fn update(
         metadata.as_deref(),
         now_micros(),
     )?;
-    let after = record::body_size(&key, &updated)?;
     txn.put(Table::Messages, &key, &updated)?;
     meta::add_body(txn, before, -1)?;
     meta::add_body(txn, after, 1)

@@ -781,8 +781,7 @@ pub fn restore_as_v2(key: &[u8], stored: &[u8]) -> Result<Vec<u8>> {
     // Schema-1 records hold no compressed bodies; a schema-2 one here was written without a
     // dictionary (the upgrade runs before any can be trained).
     let public = public_record(&compress::NoDictionaries, key, stored)?;
-    let session = super::keys::session_of(key)?;
-    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let ts = key_ts(key)?;
     let value = decode_value(&public, "stored message").map_err(|e| Error::corrupt(e.message))?;
     let text = |name: &str| field(&value, name).and_then(|v| v.as_str());
     let int = |name: &str| field(&value, name).and_then(|v| v.as_i64());
@@ -830,6 +829,49 @@ impl BodySize {
     }
 }
 
+/// The timestamp a `messages` key holds.
+fn key_ts(key: &[u8]) -> Result<i64> {
+    let session = super::keys::session_of(key)?;
+    Ok(super::keys::tail(key, 1 + session.len())?.0)
+}
+
+impl Body<'_> {
+    /// Its sizes as given and as stored (the counters' figures).
+    fn size(&self) -> Result<BodySize> {
+        Ok(match self {
+            Body::Raw { content, metadata } => {
+                let n = (str_len(content.len()) + metadata.len()) as u64;
+                BodySize {
+                    plain: n,
+                    stored: n,
+                }
+            }
+            Body::Packed { frame, .. } => BodySize {
+                plain: zstd::zstd_safe::get_frame_content_size(frame)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| bad("compressed body without its size"))?,
+                stored: frame.len() as u64,
+            },
+        })
+    }
+}
+
+/// A body's content and metadata as given; a compressed one is inflated into `inflated`.
+fn plain_parts<'a>(
+    dicts: &(impl DictionarySource + ?Sized),
+    body: Body<'a>,
+    inflated: &'a mut Vec<u8>,
+) -> Result<(&'a [u8], &'a [u8])> {
+    match body {
+        Body::Raw { content, metadata } => Ok((content, metadata)),
+        Body::Packed { dictionary, frame } => {
+            compress::unpack(dicts, dictionary, frame, inflated)?;
+            split_body(inflated)
+        }
+    }
+}
+
 /// The body of a stored schema-2 record as it was given (`content str ++ metadata map`, the
 /// bytes that are compressed), appended to `out`: a sample for training a dictionary.
 pub fn plain_body(
@@ -841,19 +883,14 @@ pub fn plain_body(
     if is_v1(stored) {
         return Err(bad("a schema-1 record in a schema-2 store"));
     }
-    let session = super::keys::session_of(key)?;
-    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
-    match decode_stored(stored, ts)?.body {
-        Body::Raw { content, metadata } => {
-            write_str_bytes(out, content);
-            out.extend_from_slice(metadata);
-        }
-        Body::Packed { dictionary, frame } => {
-            let mut inflated = Vec::new();
-            compress::unpack(dicts, dictionary, frame, &mut inflated)?;
-            out.extend_from_slice(&inflated);
-        }
-    }
+    let mut inflated = Vec::new();
+    let (content, metadata) = plain_parts(
+        dicts,
+        decode_stored(stored, key_ts(key)?)?.body,
+        &mut inflated,
+    )?;
+    write_str_bytes(out, content);
+    out.extend_from_slice(metadata);
     Ok(())
 }
 
@@ -866,21 +903,14 @@ pub fn repacked(
     key: &[u8],
     stored: &[u8],
 ) -> Result<(Vec<u8>, BodySize, BodySize)> {
-    let before = body_size(key, stored)?;
-    let session = super::keys::session_of(key)?;
-    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let ts = key_ts(key)?;
     let m = decode_stored(stored, ts)?;
+    let before = m.body.size()?;
+    if matches!(m.body, Body::Packed { dictionary, .. } if dictionary == packing.version) {
+        return Ok((stored.to_vec(), before, before));
+    }
     let mut inflated = Vec::new();
-    let (content, metadata) = match m.body {
-        Body::Packed { dictionary, .. } if dictionary == packing.version => {
-            return Ok((stored.to_vec(), before, before));
-        }
-        Body::Packed { dictionary, frame } => {
-            compress::unpack(dicts, dictionary, frame, &mut inflated)?;
-            split_body(&inflated)?
-        }
-        Body::Raw { content, metadata } => (content, metadata),
-    };
+    let (content, metadata) = plain_parts(dicts, m.body, &mut inflated)?;
     let (record, after) = encode_stored_sized(&m.fields, ts, content, metadata, Some(packing));
     Ok((record, before, after))
 }
@@ -894,28 +924,7 @@ pub fn body_size(key: &[u8], stored: &[u8]) -> Result<BodySize> {
             stored: n,
         });
     }
-    let session = super::keys::session_of(key)?;
-    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
-    let m = decode_stored(stored, ts)?;
-    Ok(match m.body {
-        Body::Raw { content, metadata } => {
-            let n = (str_len(content.len()) + metadata.len()) as u64;
-            BodySize {
-                plain: n,
-                stored: n,
-            }
-        }
-        Body::Packed { frame, .. } => {
-            let plain = zstd::zstd_safe::get_frame_content_size(frame)
-                .ok()
-                .flatten()
-                .ok_or_else(|| bad("compressed body without its size"))?;
-            BodySize {
-                plain,
-                stored: frame.len() as u64,
-            }
-        }
-    })
+    decode_stored(stored, key_ts(key)?)?.body.size()
 }
 
 /// Reads the agent of a stored message record, for index maintenance.
@@ -927,8 +936,7 @@ pub fn agent_of(key: &[u8], stored: &[u8]) -> Result<Option<String>> {
             .and_then(|a| a.as_str())
             .map(str::to_owned));
     }
-    let session = super::keys::session_of(key)?;
-    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let ts = key_ts(key)?;
     let m = decode_stored(stored, ts)?;
     m.fields
         .agent_id
@@ -940,7 +948,8 @@ pub fn agent_of(key: &[u8], stored: &[u8]) -> Result<Option<String>> {
         .transpose()
 }
 
-/// Rewrites a stored message with new content and/or metadata and a new updated_at.
+/// Rewrites a stored message with new content and/or metadata and a new updated_at; returns
+/// the new record and its body's sizes.
 pub fn update_record(
     dicts: &(impl DictionarySource + ?Sized),
     packing: Option<&Packing>,
@@ -949,7 +958,7 @@ pub fn update_record(
     content: Option<&str>,
     metadata: Option<&[u8]>,
     now: i64,
-) -> Result<Vec<u8>> {
+) -> Result<(Vec<u8>, BodySize)> {
     let v2;
     let stored = if is_v1(stored) {
         v2 = restore_as_v2(key, stored)?;
@@ -957,22 +966,15 @@ pub fn update_record(
     } else {
         stored
     };
-    let session = super::keys::session_of(key)?;
-    let (ts, _) = super::keys::tail(key, 1 + session.len())?;
+    let ts = key_ts(key)?;
     let m = decode_stored(stored, ts)?;
     let mut inflated = Vec::new();
-    let (old_content, old_metadata) = match m.body {
-        Body::Raw { content, metadata } => (content, metadata),
-        Body::Packed { dictionary, frame } => {
-            compress::unpack(dicts, dictionary, frame, &mut inflated)?;
-            split_body(&inflated)?
-        }
-    };
+    let (old_content, old_metadata) = plain_parts(dicts, m.body, &mut inflated)?;
     let fields = StoredFields {
         updated_at: now,
         ..m.fields.clone()
     };
-    Ok(encode_stored(
+    Ok(encode_stored_sized(
         &fields,
         ts,
         content.map(str::as_bytes).unwrap_or(old_content),

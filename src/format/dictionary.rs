@@ -56,11 +56,7 @@ impl Store {
                 samples.len()
             ))
         })?;
-        let version = self.write(|txn| meta::add_dictionary(txn, &trained, min_body))?;
-        self.dictionaries()?
-            .into_iter()
-            .find(|d| d.version == version)
-            .ok_or_else(|| Error::corrupt("the dictionary just stored is not there"))
+        self.write(|txn| meta::add_dictionary(txn, &trained, min_body))
     }
 
     /// The store's compression dictionaries, oldest first; the current one has `min_body`.

@@ -26,9 +26,9 @@ pub struct Upgraded {
 
 impl Store {
     /// Rewrites a schema-1 store as schema 2 in one transaction; a store already at schema 2
-    /// (or 3, schema 2 with compression dictionaries) is left alone. No other transaction of this process runs meanwhile; other processes
-    /// should have the store closed (one that still holds it open at schema 1 sees the new
-    /// schema on its next transaction).
+    /// (or 3, schema 2 with compression dictionaries) is left alone. No other transaction of
+    /// this process runs meanwhile; other processes should have the store closed (one that
+    /// still holds it open at schema 1 sees the new schema on its next transaction).
     pub fn upgrade(&self) -> Result<Upgraded> {
         let env = self.lmdb("upgrade")?;
         if env.read_only() {

@@ -24,7 +24,8 @@ pub enum DictionaryCmd {
     List,
 }
 
-fn to_json(d: &DictionaryInfo) -> serde_json::Value {
+/// One dictionary as `dictionary list --json` and `stat --json` show it.
+pub fn to_json(d: &DictionaryInfo) -> serde_json::Value {
     json!({
         "version": d.version,
         "zstd_id": d.zstd_id,

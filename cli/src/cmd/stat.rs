@@ -197,9 +197,7 @@ fn bodies_json(s: &lmstore::Stats, dicts: &[DictionaryInfo]) -> serde_json::Valu
         "stored_bytes": s.body_stored_bytes,
         "saved_fraction": saved(s),
         "dictionaries": dicts.len(),
-        "current_dictionary": current(dicts).map(|d| json!({
-            "version": d.version, "bytes": d.bytes, "min_body": d.min_body,
-        })),
+        "current_dictionary": current(dicts).map(crate::cmd::dictionary::to_json),
     })
 }
 
