@@ -408,28 +408,35 @@ fn bad(what: &str) -> Error {
 
 /// A tiny reader over stored bytes; every step is bounds-checked. The stored record is read
 /// for every message of every page, so its few MessagePack forms are decoded here directly
-/// rather than through rmp's general readers, and a damaged field is reported once, by name.
+/// rather than through rmp's general readers. Steps return `Option` (two registers, where a
+/// `Result` with our error would go through memory) and [`decode_stored`] names the damaged
+/// field once.
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
+    #[inline(always)]
     fn peek(&self) -> Option<u8> {
         self.0.first().copied()
     }
+    #[inline(always)]
     fn byte(&mut self) -> Option<u8> {
         let (&b, rest) = self.0.split_first()?;
         self.0 = rest;
         Some(b)
     }
+    #[inline(always)]
     fn fixed<const N: usize>(&mut self) -> Option<[u8; N]> {
         let (head, rest) = self.0.split_first_chunk::<N>()?;
         self.0 = rest;
         Some(*head)
     }
+    #[inline(always)]
     fn take(&mut self, n: usize) -> Option<&'a [u8]> {
         let (head, rest) = self.0.split_at_checked(n)?;
         self.0 = rest;
         Some(head)
     }
+    #[inline(always)]
     fn nil(&mut self) -> bool {
         if self.peek() == Some(0xc0) {
             self.0 = &self.0[1..];
@@ -440,6 +447,7 @@ impl<'a> Reader<'a> {
     }
     /// The length after a string or binary marker of the 8-, 16- or 32-bit form, whose three
     /// markers follow `first`.
+    #[inline(always)]
     fn sized(&mut self, marker: u8, first: u8) -> Option<usize> {
         match marker.wrapping_sub(first) {
             0 => self.fixed::<1>().map(|b| usize::from(b[0])),
@@ -450,91 +458,109 @@ impl<'a> Reader<'a> {
             _ => None,
         }
     }
-    fn str(&mut self) -> Result<&'a [u8]> {
-        let n = match self.byte() {
-            Some(m @ 0xa0..=0xbf) => Some(usize::from(m & 0x1f)),
-            Some(m) => self.sized(m, 0xd9),
-            None => None,
+    #[inline(always)]
+    fn str(&mut self) -> Option<&'a [u8]> {
+        let n = match self.byte()? {
+            m @ 0xa0..=0xbf => usize::from(m & 0x1f),
+            m => self.sized(m, 0xd9)?,
         };
-        n.and_then(|n| self.take(n))
-            .ok_or_else(|| bad("expected a string"))
+        self.take(n)
     }
-    fn bin(&mut self) -> Result<&'a [u8]> {
-        self.byte()
-            .and_then(|m| self.sized(m, 0xc4))
-            .and_then(|n| self.take(n))
-            .ok_or_else(|| bad("expected binary"))
+    #[inline(always)]
+    fn bin(&mut self) -> Option<&'a [u8]> {
+        let m = self.byte()?;
+        let n = self.sized(m, 0xc4)?;
+        self.take(n)
     }
-    fn int(&mut self) -> Result<i64> {
-        let n = match self.byte() {
-            Some(m @ 0x00..=0x7f) => Some(i64::from(m)),
-            Some(m @ 0xe0..=0xff) => Some(i64::from(m as i8)),
-            Some(0xcc) => self.fixed::<1>().map(|b| i64::from(b[0])),
-            Some(0xcd) => self.fixed::<2>().map(|b| i64::from(u16::from_be_bytes(b))),
-            Some(0xce) => self.fixed::<4>().map(|b| i64::from(u32::from_be_bytes(b))),
-            Some(0xcf) => self
+    #[inline(always)]
+    fn int(&mut self) -> Option<i64> {
+        match self.byte()? {
+            m @ 0x00..=0x7f => Some(i64::from(m)),
+            m @ 0xe0..=0xff => Some(i64::from(m as i8)),
+            0xcc => self.fixed::<1>().map(|b| i64::from(b[0])),
+            0xcd => self.fixed::<2>().map(|b| i64::from(u16::from_be_bytes(b))),
+            0xce => self.fixed::<4>().map(|b| i64::from(u32::from_be_bytes(b))),
+            0xcf => self
                 .fixed::<8>()
                 .and_then(|b| i64::try_from(u64::from_be_bytes(b)).ok()),
-            Some(0xd0) => self.fixed::<1>().map(|b| i64::from(b[0] as i8)),
-            Some(0xd1) => self.fixed::<2>().map(|b| i64::from(i16::from_be_bytes(b))),
-            Some(0xd2) => self.fixed::<4>().map(|b| i64::from(i32::from_be_bytes(b))),
-            Some(0xd3) => self.fixed::<8>().map(i64::from_be_bytes),
+            0xd0 => self.fixed::<1>().map(|b| i64::from(b[0] as i8)),
+            0xd1 => self.fixed::<2>().map(|b| i64::from(i16::from_be_bytes(b))),
+            0xd2 => self.fixed::<4>().map(|b| i64::from(i32::from_be_bytes(b))),
+            0xd3 => self.fixed::<8>().map(i64::from_be_bytes),
             _ => None,
-        };
-        n.ok_or_else(|| bad("expected an integer"))
+        }
     }
-    fn array_len(&mut self) -> Result<usize> {
-        let n = match self.byte() {
-            Some(m @ 0x90..=0x9f) => Some(usize::from(m & 0x0f)),
-            Some(0xdc) => self
+    #[inline(always)]
+    fn array_len(&mut self) -> Option<usize> {
+        match self.byte()? {
+            m @ 0x90..=0x9f => Some(usize::from(m & 0x0f)),
+            0xdc => self
                 .fixed::<2>()
                 .map(|b| usize::from(u16::from_be_bytes(b))),
-            Some(0xdd) => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
+            0xdd => self.fixed::<4>().map(|b| u32::from_be_bytes(b) as usize),
             _ => None,
-        };
-        n.ok_or_else(|| bad("not an array"))
+        }
     }
 }
 
+const NOT_A_STRING: &str = "expected a string";
+const NOT_AN_INTEGER: &str = "expected an integer";
+
 /// Decodes a stored schema-2 record (an array). Schema-1 records (maps) are not handled here:
 /// see [`write_public`], which copies them as they are.
+#[inline]
 pub fn decode_stored(stored: &[u8], ts: i64) -> Result<StoredMessage<'_>> {
+    decode_fields(stored, ts).map_err(bad)
+}
+
+/// [`decode_stored`], naming what is damaged with a static string until the one place that
+/// builds the error.
+#[inline(always)]
+fn decode_fields(stored: &[u8], ts: i64) -> std::result::Result<StoredMessage<'_>, &'static str> {
     let mut r = Reader(stored);
-    if r.array_len()? != 7 {
-        return Err(bad("wrong number of fields"));
+    if r.array_len().ok_or("not an array")? != 7 {
+        return Err("wrong number of fields");
     }
     let role = match r.peek() {
         Some(b @ 0..=3) => {
             r.byte();
             ROLES[b as usize]
         }
-        _ => std::str::from_utf8(r.str()?).map_err(|_| bad("role is not UTF-8"))?,
+        _ => std::str::from_utf8(r.str().ok_or(NOT_A_STRING)?).map_err(|_| "role is not UTF-8")?,
     };
-    let agent_id = if r.nil() { None } else { Some(r.str()?) };
+    let agent_id = if r.nil() {
+        None
+    } else {
+        Some(r.str().ok_or(NOT_A_STRING)?)
+    };
     let in_reply_to = if r.nil() {
         None
     } else {
         Some(
-            r.bin()?
+            r.bin()
+                .ok_or("expected binary")?
                 .try_into()
-                .map_err(|_| bad("in_reply_to is not 16 bytes"))?,
+                .map_err(|_| "in_reply_to is not 16 bytes")?,
         )
     };
-    let created_at = ts.wrapping_add(r.int()?);
-    let updated_at = created_at.wrapping_add(r.int()?);
+    let created_at = ts.wrapping_add(r.int().ok_or(NOT_AN_INTEGER)?);
+    let updated_at = created_at.wrapping_add(r.int().ok_or(NOT_AN_INTEGER)?);
     let body = match r.peek() {
         Some(0xa0..=0xbf | 0xd9..=0xdb) => {
-            let content = r.str()?;
+            let content = r.str().ok_or(NOT_A_STRING)?;
             Body::Raw {
                 content,
                 metadata: r.0,
             }
         }
         _ => {
-            let dictionary = u32::try_from(r.int()?).map_err(|_| bad("dictionary version"))?;
-            let frame = r.bin()?;
+            let dictionary = r
+                .int()
+                .ok_or(NOT_AN_INTEGER)
+                .and_then(|d| u32::try_from(d).map_err(|_| "dictionary version"))?;
+            let frame = r.bin().ok_or("expected binary")?;
             if !r.0.is_empty() {
-                return Err(bad("trailing bytes"));
+                return Err("trailing bytes");
             }
             Body::Packed { dictionary, frame }
         }
@@ -562,7 +588,7 @@ thread_local! {
 /// Splits an inflated body into its content string and metadata map.
 fn split_body(body: &[u8]) -> Result<(&[u8], &[u8])> {
     let mut r = Reader(body);
-    let content = r.str()?;
+    let content = r.str().ok_or_else(|| bad(NOT_A_STRING))?;
     Ok((content, r.0))
 }
 
@@ -580,7 +606,10 @@ pub fn write_public(
     }
     let session = super::keys::session_of(key)?;
     let (ts, id) = super::keys::tail(key, 1 + session.len())?;
-    let m = decode_stored(stored, ts)?;
+    let m = match decode_fields(stored, ts) {
+        Ok(m) => m,
+        Err(what) => return Err(bad(what)),
+    };
     match m.body {
         Body::Raw { content, metadata } => {
             write_public_fields(out, &id, session, ts, &m.fields, content, metadata);

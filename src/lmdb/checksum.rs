@@ -14,7 +14,7 @@ pub(crate) const CRC_LEN: usize = 4;
 pub(crate) const SCHEMA_KEY: &[u8] = b"schema_version";
 
 pub(crate) fn crc(key: &[u8], value: &[u8]) -> u32 {
-    crc32c::crc32c_append(crc32c::crc32c(key), value)
+    super::crc::of_key_and_value(key, value)
 }
 
 /// Writes `value` and its checksum into `out` (exactly `value.len() + CRC_LEN` bytes).

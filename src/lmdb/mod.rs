@@ -3,6 +3,7 @@
 //! through the narrow [`crate::storage`] traits.
 
 pub mod checksum;
+mod crc;
 mod env;
 pub(crate) mod ffi;
 pub mod foreign;
