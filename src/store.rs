@@ -295,6 +295,19 @@ impl Store {
         self.read(|txn| conversations::range_into(txn, CursorKind::Session, session, q, buf))
     }
 
+    /// A session's (`kind` Session) or an agent's messages written record by record to
+    /// `out`, after the [`conversations::header_room`] the caller kept; returns the count and
+    /// the next page's cursor.
+    pub fn range_to(
+        &self,
+        kind: CursorKind,
+        name: &[u8],
+        q: &RangeQuery<'_>,
+        out: &mut impl crate::conversations::record::PageWrite,
+    ) -> Result<(u32, Option<Vec<u8>>)> {
+        self.read(|txn| conversations::range_to(txn, kind, name, q, out))
+    }
+
     pub fn range_agent_messages(&self, agent: &[u8], q: &RangeQuery<'_>) -> Result<Page> {
         self.read(|txn| conversations::range(txn, CursorKind::Agent, agent, q))
     }

@@ -185,6 +185,121 @@ pub(crate) fn copy_out(data: &[u8], out: &mut *mut u8, out_len: &mut usize) -> R
     Ok(())
 }
 
+/// A page built straight in memory the caller frees with lms_page_free(), so a range is
+/// written once instead of built and then copied out. Out of memory is remembered and
+/// reported by [`MallocPage::finish`].
+pub(crate) struct MallocPage {
+    ptr: *mut u8,
+    len: usize,
+    cap: usize,
+    out_of_memory: Option<usize>,
+}
+
+impl MallocPage {
+    /// An empty page of `room` bytes (kept for the array header) with room for `capacity`.
+    pub(crate) fn new(room: usize, capacity: usize) -> Result<MallocPage> {
+        let mut page = MallocPage {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            cap: 0,
+            out_of_memory: None,
+        };
+        if page.reserve(room.max(capacity)) {
+            // SAFETY: reserve made room for at least `room` bytes at ptr.
+            unsafe { std::ptr::write_bytes(page.ptr, 0, room) };
+            page.len = room;
+        }
+        page.check()?;
+        Ok(page)
+    }
+
+    /// Makes room for `more` bytes past `len`; false (and remembered) when memory ran out.
+    fn reserve(&mut self, more: usize) -> bool {
+        if self.out_of_memory.is_some() {
+            return false;
+        }
+        let need = self.len.saturating_add(more);
+        if need <= self.cap {
+            return true;
+        }
+        let cap = need.max(self.cap.saturating_mul(2));
+        // SAFETY: ptr is NULL or came from malloc/realloc; realloc(NULL) is malloc.
+        let grown = unsafe { libc::realloc(self.ptr as *mut libc::c_void, cap) } as *mut u8;
+        if grown.is_null() {
+            self.out_of_memory = Some(cap);
+            return false;
+        }
+        self.ptr = grown;
+        self.cap = cap;
+        true
+    }
+
+    fn check(&self) -> Result<()> {
+        match self.out_of_memory {
+            Some(n) => Err(Error::new(
+                ErrorKind::Io,
+                format!("out of memory allocating {n} bytes"),
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Puts the array header of `count` records in the `room` bytes kept for it (moving the
+    /// records left when it is shorter) and hands the page over: (data, len).
+    pub(crate) fn finish(mut self, room: usize, header: &[u8]) -> Result<(*mut u8, usize)> {
+        self.check()?;
+        let shift = room - header.len();
+        if shift > 0 {
+            // SAFETY: both ranges lie inside the len initialised bytes at ptr (len >= room).
+            unsafe {
+                std::ptr::copy(
+                    self.ptr.add(room),
+                    self.ptr.add(header.len()),
+                    self.len - room,
+                )
+            };
+        }
+        // SAFETY: header.len() <= room <= len bytes at ptr; header is not inside the page.
+        unsafe { std::ptr::copy_nonoverlapping(header.as_ptr(), self.ptr, header.len()) };
+        let page = (self.ptr, self.len - shift);
+        self.ptr = std::ptr::null_mut();
+        Ok(page)
+    }
+}
+
+impl Drop for MallocPage {
+    fn drop(&mut self) {
+        // SAFETY: ptr is NULL or came from malloc/realloc and was not handed over.
+        unsafe { libc::free(self.ptr as *mut libc::c_void) };
+    }
+}
+
+impl crate::conversations::record::PageWrite for MallocPage {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.reserve(bytes.len()) {
+            // SAFETY: reserve made room for bytes.len() more bytes; bytes are not in the page.
+            unsafe {
+                std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), bytes.len())
+            };
+            self.len += bytes.len();
+        }
+    }
+
+    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+        if self.reserve(len) {
+            // SAFETY: reserve made room for len more bytes, zeroed here so the slice handed to
+            // `fill` is initialised; nothing else refers to them.
+            let room = unsafe {
+                let at = self.ptr.add(self.len);
+                std::ptr::write_bytes(at, 0, len);
+                std::slice::from_raw_parts_mut(at, len)
+            };
+            fill(room);
+            self.len += len;
+        }
+    }
+}
+
 /// Copies `data` into the caller's buffer `buf` of `cap` bytes and reports its length in
 /// `out_len`; when it does not fit, reports the length needed and fails with
 /// LMS_BUFFER_TOO_SMALL, leaving `buf` untouched.

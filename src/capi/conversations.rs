@@ -4,7 +4,7 @@
 
 use super::boundary::*;
 use super::env::{lms_db, store};
-use crate::conversations::{Appended, NewMessage, Page, RangeQuery, MAX_CURSOR};
+use crate::conversations::{Appended, CursorKind, NewMessage, Page, RangeQuery, MAX_CURSOR};
 use crate::error::{Error, ErrorKind, Result};
 use std::ffi::{c_char, c_int};
 
@@ -288,6 +288,30 @@ pub unsafe extern "C" fn lms_append_messages_packed(
     })
 }
 
+/// One page of a session's or an agent's messages, written straight into `out`.
+fn range_page(
+    store: &crate::Store,
+    kind: CursorKind,
+    name: &[u8],
+    q: &RangeQuery<'_>,
+    out: &mut lms_page,
+) -> Result<()> {
+    let room = crate::conversations::header_room(q.limit);
+    // Most chat messages take less than this as records; larger ones grow the page.
+    let typical = q.limit.min(256) as usize * 512;
+    let mut page = MallocPage::new(room, room + typical)?;
+    let (count, next) = store.range_to(kind, name, q, &mut page)?;
+    let (data, len) = page.finish(room, &crate::conversations::array_header(count))?;
+    out.data = data;
+    out.len = len;
+    out.count = count;
+    if let Some(c) = next {
+        out.cursor[..c.len()].copy_from_slice(&c);
+        out.cursor_len = c.len() as u32;
+    }
+    Ok(())
+}
+
 fn fill_page(page: Page, out: &mut lms_page) -> Result<()> {
     let mut data = std::ptr::null_mut();
     let mut len = 0;
@@ -367,7 +391,7 @@ pub unsafe extern "C" fn lms_range_messages(
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         // SAFETY: range is NULL or a readable lms_range whose cursor pair obeys the slice contract (ABI contract).
         let q = unsafe { query(range) }?;
-        fill_page(store.range_messages(session, &q)?, out)
+        range_page(store, CursorKind::Session, session, &q, out)
     })
 }
 
@@ -462,7 +486,7 @@ pub unsafe extern "C" fn lms_range_agent_messages(
         let agent = unsafe { required(agent_id as *const u8, agent_id_len, "agent_id") }?;
         // SAFETY: range is NULL or a readable lms_range whose cursor pair obeys the slice contract (ABI contract).
         let q = unsafe { query(range) }?;
-        fill_page(store.range_agent_messages(agent, &q)?, out)
+        range_page(store, CursorKind::Agent, agent, &q, out)
     })
 }
 

@@ -61,6 +61,16 @@ pub fn tail(key: &[u8], prefix_len: usize) -> Result<(i64, [u8; ID_LEN])> {
     Ok((u64::from_be_bytes(ts) as i64, id))
 }
 
+/// A messages key's session, timestamp and id, or `None` when the key is not one.
+#[inline(always)]
+pub fn split_entry(key: &[u8]) -> Option<(&[u8], i64, [u8; ID_LEN])> {
+    let (&len, rest) = key.split_first()?;
+    let (session, rest) = rest.split_at_checked(usize::from(len))?;
+    let (ts, id) = rest.split_first_chunk::<8>()?;
+    let id: [u8; ID_LEN] = id.try_into().ok()?;
+    Some((session, u64::from_be_bytes(*ts) as i64, id))
+}
+
 /// The session name inside a messages key.
 pub fn session_of(key: &[u8]) -> Result<&[u8]> {
     let len = *key

@@ -280,9 +280,7 @@ pub fn range_into(
     q: &RangeQuery<'_>,
     buf: &mut [std::mem::MaybeUninit<u8>],
 ) -> Result<PageInto> {
-    // The array header goes first; its size follows from the count, which is at most the
-    // limit: room for the larger form is kept and given back when the page ends up short.
-    let room = if q.limit >= 16 { 3 } else { 1 };
+    let room = header_room(q.limit);
     let mut out = Fixed {
         buf,
         len: room,
@@ -290,8 +288,7 @@ pub fn range_into(
         scratch: Vec::new(),
     };
     let (count, next) = range_to(txn, kind, name, q, &mut out)?;
-    let mut header = Vec::with_capacity(3);
-    write_array_len(&mut header, count);
+    let header = array_header(count);
     let body = out.len - room;
     let len = header.len() + body;
     let cap = out.buf.len();
@@ -313,7 +310,27 @@ pub fn range_into(
     Ok(PageInto { len, count, next })
 }
 
-fn range_to(
+/// Bytes kept in front of a page's records for its array header, whose size follows from the
+/// count, at most `limit`: room for the larger form, given back when the page ends up short.
+pub fn header_room(limit: u32) -> usize {
+    if limit >= 16 {
+        3
+    } else {
+        1
+    }
+}
+
+/// The MessagePack array header of a page of `count` records.
+pub fn array_header(count: u32) -> Vec<u8> {
+    let mut header = Vec::with_capacity(5);
+    write_array_len(&mut header, count);
+    header
+}
+
+/// Ranges one session (`kind` Session) or one agent across sessions (`kind` Agent), writing
+/// each record to `body` (after the caller's [`header_room`]); returns the count and the
+/// cursor of the next page.
+pub fn range_to(
     txn: &impl ReadTxn,
     kind: CursorKind,
     name: &[u8],

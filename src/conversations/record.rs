@@ -604,8 +604,8 @@ pub fn write_public(
         out.put(stored);
         return Ok(());
     }
-    let session = super::keys::session_of(key)?;
-    let (ts, id) = super::keys::tail(key, 1 + session.len())?;
+    let (session, ts, id) = super::keys::split_entry(key)
+        .ok_or_else(|| Error::corrupt("message key has the wrong length"))?;
     let m = match decode_fields(stored, ts) {
         Ok(m) => m,
         Err(what) => return Err(bad(what)),

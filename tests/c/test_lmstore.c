@@ -1674,6 +1674,30 @@ static void test_limits(void)
     s = stats_of(db);
     CHECK(s.messages == COUNT, "every append stored while the map grew");
     CHECK(s.map_size > ((uint64_t)1 << 20) && s.map_size <= s.max_map_size, "map grew");
+    /* a page far larger than chat messages make it: 20 records of 64 KiB each */
+    {
+        lms_range r;
+        lms_page p;
+        lms_page_info info;
+        lms_message_list *l = NULL;
+        uint8_t *buf;
+        memset(&r, 0, sizeof r);
+        r.limit = 20;
+        r.flags = LMS_RANGE_REVERSE;
+        E(lms_range_messages(db, STR("bulk"), &r, &p));
+        CHECK(p.count == 20 && p.cursor_len > 0 && p.len > 20 * CHUNK, "a page of large records");
+        E(lms_messages_decode(p.data, p.len, &l));
+        for (i = 0; l && i < l->count; i++)
+            CHECK(l->items[i].content.len == CHUNK && memcmp(l->items[i].content.ptr, big, CHUNK) == 0,
+                  "large record read back whole");
+        lms_message_list_free(l);
+        buf = (uint8_t *)malloc(p.len);
+        REQUIRE(buf != NULL, "malloc");
+        E(lms_range_messages_into(db, STR("bulk"), &r, buf, p.len, &info));
+        CHECK(info.len == p.len && memcmp(buf, p.data, p.len) == 0, "into == allocated page");
+        free(buf);
+        lms_page_free(&p);
+    }
     lms_close(db);
 
     /* at the cap: LMS_MAP_FULL and nothing stored; a value that can never fit: LMS_TOO_LARGE */
