@@ -186,13 +186,18 @@ pub(crate) fn copy_out(data: &[u8], out: &mut *mut u8, out_len: &mut usize) -> R
 }
 
 /// A page built straight in memory the caller frees with lms_page_free(), so a range is
-/// written once instead of built and then copied out. Out of memory is remembered and
-/// reported by [`MallocPage::finish`].
+/// written once instead of built and then copied out. A failure (out of memory, or a record
+/// whose size was counted wrong) stops the writing and is reported by [`MallocPage::finish`].
 pub(crate) struct MallocPage {
     ptr: *mut u8,
     len: usize,
     cap: usize,
-    out_of_memory: Option<usize>,
+    failed: Option<PageFailure>,
+}
+
+enum PageFailure {
+    OutOfMemory(usize),
+    Miscounted,
 }
 
 impl MallocPage {
@@ -202,7 +207,7 @@ impl MallocPage {
             ptr: std::ptr::null_mut(),
             len: 0,
             cap: 0,
-            out_of_memory: None,
+            failed: None,
         };
         if page.reserve(room.max(capacity)) {
             // SAFETY: reserve made room for at least `room` bytes at ptr.
@@ -215,7 +220,7 @@ impl MallocPage {
 
     /// Makes room for `more` bytes past `len`; false (and remembered) when memory ran out.
     fn reserve(&mut self, more: usize) -> bool {
-        if self.out_of_memory.is_some() {
+        if self.failed.is_some() {
             return false;
         }
         let need = self.len.saturating_add(more);
@@ -226,7 +231,7 @@ impl MallocPage {
         // SAFETY: ptr is NULL or came from malloc/realloc; realloc(NULL) is malloc.
         let grown = unsafe { libc::realloc(self.ptr as *mut libc::c_void, cap) } as *mut u8;
         if grown.is_null() {
-            self.out_of_memory = Some(cap);
+            self.failed = Some(PageFailure::OutOfMemory(cap));
             return false;
         }
         self.ptr = grown;
@@ -235,10 +240,14 @@ impl MallocPage {
     }
 
     fn check(&self) -> Result<()> {
-        match self.out_of_memory {
-            Some(n) => Err(Error::new(
+        match self.failed {
+            Some(PageFailure::OutOfMemory(n)) => Err(Error::new(
                 ErrorKind::Io,
                 format!("out of memory allocating {n} bytes"),
+            )),
+            Some(PageFailure::Miscounted) => Err(Error::new(
+                ErrorKind::Internal,
+                "a message record's size was counted wrong",
             )),
             None => Ok(()),
         }
@@ -285,17 +294,47 @@ impl crate::conversations::record::PageWrite for MallocPage {
         }
     }
 
-    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
-        if self.reserve(len) {
-            // SAFETY: reserve made room for len more bytes, zeroed here so the slice handed to
-            // `fill` is initialised; nothing else refers to them.
-            let room = unsafe {
-                let at = self.ptr.add(self.len);
-                std::ptr::write_bytes(at, 0, len);
-                std::slice::from_raw_parts_mut(at, len)
-            };
-            fill(room);
-            self.len += len;
+    fn put_record(&mut self, rec: &crate::conversations::record::PublicRecord<'_>) {
+        if !self.reserve(rec.len) {
+            return;
+        }
+        // SAFETY: reserve made room for rec.len bytes past len.
+        let start = unsafe { self.ptr.add(self.len) };
+        let mut sink = RawSink {
+            at: start,
+            end: start.wrapping_add(rec.len),
+            miscounted: false,
+        };
+        rec.emit(&mut sink);
+        if sink.miscounted || sink.at != sink.end {
+            // A bug, reported as one; nothing is ever written past the record's room.
+            self.failed = Some(PageFailure::Miscounted);
+            return;
+        }
+        self.len += rec.len;
+    }
+}
+
+/// A record's room inside a [`MallocPage`]: writes are checked against its end (one compare,
+/// no panic path) instead of sliced, and the room is not zeroed first.
+struct RawSink {
+    at: *mut u8,
+    end: *mut u8,
+    miscounted: bool,
+}
+
+impl crate::conversations::record::Sink for RawSink {
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8]) {
+        if (self.end as usize) - (self.at as usize) < b.len() {
+            self.miscounted = true;
+            return;
+        }
+        // SAFETY: at..at + b.len() lies inside the room reserved for this record (checked
+        // above); b is library or stored memory, never the page.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr(), self.at, b.len());
+            self.at = self.at.add(b.len());
         }
     }
 }

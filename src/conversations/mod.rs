@@ -239,6 +239,22 @@ struct Fixed<'b> {
 
 const SLACK: usize = 2;
 
+/// A sink over the caller's (uninitialised) bytes.
+struct Uninit<'b> {
+    buf: &'b mut [std::mem::MaybeUninit<u8>],
+    at: usize,
+}
+
+impl record::Sink for Uninit<'_> {
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8]) {
+        for (d, s) in self.buf[self.at..self.at + b.len()].iter_mut().zip(b) {
+            d.write(*s);
+        }
+        self.at += b.len();
+    }
+}
+
 impl record::PageWrite for Fixed<'_> {
     fn put(&mut self, bytes: &[u8]) {
         let cap = self.buf.len();
@@ -259,12 +275,21 @@ impl record::PageWrite for Fixed<'_> {
         self.len += bytes.len();
     }
 
-    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
-        // The caller's buffer is not ours to view as initialised bytes: the record is built
-        // in a scratch buffer kept across records, then copied.
+    fn put_record(&mut self, rec: &record::PublicRecord<'_>) {
+        if let Some(room) = self.buf.get_mut(self.len..self.len + rec.len) {
+            let mut sink = Uninit { buf: room, at: 0 };
+            rec.emit(&mut sink);
+            debug_assert_eq!(sink.at, rec.len, "the record's size was counted wrong");
+            self.len += rec.len;
+            return;
+        }
+        // It does not fit: built aside, so what fits and the spill get their bytes.
         self.scratch.clear();
-        self.scratch.resize(len, 0);
-        fill(&mut self.scratch);
+        self.scratch.resize(rec.len, 0);
+        rec.emit(&mut record::Slot {
+            buf: &mut self.scratch,
+            at: 0,
+        });
         let scratch = std::mem::take(&mut self.scratch);
         self.put(&scratch);
         self.scratch = scratch;

@@ -625,13 +625,14 @@ pub fn write_public(
     }
 }
 
-/// Where public records are written: a growing Vec, or a caller's fixed buffer that counts
-/// what did not fit.
+/// Where public records are written: a growing Vec, a caller's fixed buffer that counts what
+/// did not fit, or the ABI's page handed to the caller.
 pub trait PageWrite {
     fn put(&mut self, bytes: &[u8]);
 
-    /// Appends `len` bytes written by `fill` (which writes exactly `len`).
-    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8]));
+    /// Appends `rec` (exactly `rec.len` bytes), usually by handing a [`Sink`] over its room
+    /// to [`PublicRecord::emit`].
+    fn put_record(&mut self, rec: &PublicRecord<'_>);
 }
 
 impl PageWrite for Vec<u8> {
@@ -639,26 +640,22 @@ impl PageWrite for Vec<u8> {
         self.extend_from_slice(bytes);
     }
 
-    fn put_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8])) {
+    fn put_record(&mut self, rec: &PublicRecord<'_>) {
         let at = self.len();
-        self.resize(at + len, 0);
-        fill(&mut self[at..]);
+        self.resize(at + rec.len, 0);
+        let mut slot = Slot {
+            buf: &mut self[at..],
+            at: 0,
+        };
+        rec.emit(&mut slot);
+        debug_assert_eq!(slot.at, rec.len, "the record's size was counted wrong");
     }
 }
 
-/// A public record is sized first and then written into its slot, piece by piece: the two
-/// dozen small pieces of a message cost more as separate appends than the copying does.
-struct Slot<'b> {
-    buf: &'b mut [u8],
-    at: usize,
-}
-
-impl Slot<'_> {
-    #[inline(always)]
-    fn bytes(&mut self, b: &[u8]) {
-        self.buf[self.at..self.at + b.len()].copy_from_slice(b);
-        self.at += b.len();
-    }
+/// A record's room, written piece by piece: the two dozen small pieces of a message cost more
+/// as separate appends to a growing buffer than sizing the record first does.
+pub trait Sink {
+    fn bytes(&mut self, b: &[u8]);
 
     #[inline(always)]
     fn str(&mut self, s: &[u8]) {
@@ -668,11 +665,11 @@ impl Slot<'_> {
         } else if n < 256 {
             self.bytes(&[0xd9, n as u8]);
         } else if n < 65536 {
-            self.bytes(&[0xda]);
-            self.bytes(&(n as u16).to_be_bytes());
+            let [hi, lo] = (n as u16).to_be_bytes();
+            self.bytes(&[0xda, hi, lo]);
         } else {
-            self.bytes(&[0xdb]);
-            self.bytes(&(n as u32).to_be_bytes());
+            let [b0, b1, b2, b3] = (n as u32).to_be_bytes();
+            self.bytes(&[0xdb, b0, b1, b2, b3]);
         }
         self.bytes(s);
     }
@@ -684,6 +681,7 @@ impl Slot<'_> {
     }
 
     /// An integer in its shortest MessagePack form, as `rmp::encode::write_sint` picks it.
+    /// Each form is written with its constant size, which compiles to plain stores.
     #[inline(always)]
     fn sint(&mut self, n: i64) {
         if (-32..128).contains(&n) {
@@ -692,27 +690,41 @@ impl Slot<'_> {
             if n <= u8::MAX as i64 {
                 self.bytes(&[0xcc, n as u8]);
             } else if n <= u16::MAX as i64 {
-                self.bytes(&[0xcd]);
-                self.bytes(&(n as u16).to_be_bytes());
+                let [a, b] = (n as u16).to_be_bytes();
+                self.bytes(&[0xcd, a, b]);
             } else if n <= u32::MAX as i64 {
-                self.bytes(&[0xce]);
-                self.bytes(&(n as u32).to_be_bytes());
+                let [a, b, c, d] = (n as u32).to_be_bytes();
+                self.bytes(&[0xce, a, b, c, d]);
             } else {
-                self.bytes(&[0xcf]);
-                self.bytes(&(n as u64).to_be_bytes());
+                let [a, b, c, d, e, f, g, h] = (n as u64).to_be_bytes();
+                self.bytes(&[0xcf, a, b, c, d, e, f, g, h]);
             }
         } else if n >= i8::MIN as i64 {
             self.bytes(&[0xd0, n as i8 as u8]);
         } else if n >= i16::MIN as i64 {
-            self.bytes(&[0xd1]);
-            self.bytes(&(n as i16).to_be_bytes());
+            let [a, b] = (n as i16).to_be_bytes();
+            self.bytes(&[0xd1, a, b]);
         } else if n >= i32::MIN as i64 {
-            self.bytes(&[0xd2]);
-            self.bytes(&(n as i32).to_be_bytes());
+            let [a, b, c, d] = (n as i32).to_be_bytes();
+            self.bytes(&[0xd2, a, b, c, d]);
         } else {
-            self.bytes(&[0xd3]);
-            self.bytes(&n.to_be_bytes());
+            let [a, b, c, d, e, f, g, h] = n.to_be_bytes();
+            self.bytes(&[0xd3, a, b, c, d, e, f, g, h]);
         }
+    }
+}
+
+/// A sink over initialised bytes (bounds-checked).
+pub struct Slot<'b> {
+    pub buf: &'b mut [u8],
+    pub at: usize,
+}
+
+impl Sink for Slot<'_> {
+    #[inline(always)]
+    fn bytes(&mut self, b: &[u8]) {
+        self.buf[self.at..self.at + b.len()].copy_from_slice(b);
+        self.at += b.len();
     }
 }
 
@@ -741,6 +753,84 @@ fn sint_len(n: i64) -> usize {
 
 const ID_LEN: usize = 18;
 
+/// A message's public record (the map documented in docs/format.md), sized before it is
+/// written.
+pub struct PublicRecord<'a> {
+    id: &'a [u8; 16],
+    session: &'a [u8],
+    ts: i64,
+    fields: &'a StoredFields<'a>,
+    content: &'a [u8],
+    metadata: &'a [u8],
+    /// Bytes [`PublicRecord::emit`] writes.
+    pub len: usize,
+}
+
+impl<'a> PublicRecord<'a> {
+    fn new(
+        id: &'a [u8; 16],
+        session: &'a [u8],
+        ts: i64,
+        fields: &'a StoredFields<'a>,
+        content: &'a [u8],
+        metadata: &'a [u8],
+    ) -> PublicRecord<'a> {
+        let f = fields;
+        // The field names' strings, with their one-byte headers, and the map's header.
+        let mut len = 1 + 3 + 11 + 3 + 5 + 8 + 9 + 11 + 11;
+        len += ID_LEN + str_len(session.len()) + sint_len(ts) + str_len(f.role.len());
+        len += str_len(content.len()) + metadata.len();
+        len += sint_len(f.created_at) + sint_len(f.updated_at);
+        if let Some(agent) = f.agent_id {
+            len += 9 + str_len(agent.len());
+        }
+        if f.in_reply_to.is_some() {
+            len += 12 + ID_LEN;
+        }
+        PublicRecord {
+            id,
+            session,
+            ts,
+            fields,
+            content,
+            metadata,
+            len,
+        }
+    }
+
+    /// Writes the record's `len` bytes to `o`.
+    #[inline(always)]
+    pub fn emit(&self, o: &mut impl Sink) {
+        let f = self.fields;
+        let entries = 8 + f.agent_id.is_some() as u8 + f.in_reply_to.is_some() as u8;
+        o.bytes(&[0x80 | entries]);
+        o.bytes(b"\xa2id");
+        o.id(self.id);
+        o.bytes(b"\xaasession_id");
+        o.str(self.session);
+        o.bytes(b"\xa2ts");
+        o.sint(self.ts);
+        o.bytes(b"\xa4role");
+        o.str(f.role.as_bytes());
+        if let Some(agent) = f.agent_id {
+            o.bytes(b"\xa8agent_id");
+            o.str(agent);
+        }
+        o.bytes(b"\xa7content");
+        o.str(self.content);
+        if let Some(r) = &f.in_reply_to {
+            o.bytes(b"\xabin_reply_to");
+            o.id(r);
+        }
+        o.bytes(b"\xa8metadata");
+        o.bytes(self.metadata);
+        o.bytes(b"\xaacreated_at");
+        o.sint(f.created_at);
+        o.bytes(b"\xaaupdated_at");
+        o.sint(f.updated_at);
+    }
+}
+
 fn write_public_fields(
     out: &mut impl PageWrite,
     id: &[u8; 16],
@@ -750,48 +840,7 @@ fn write_public_fields(
     content: &[u8],
     metadata: &[u8],
 ) {
-    let role = f.role.as_bytes();
-    // The field names' strings, with their one-byte headers, and the map's header.
-    let mut len = 1 + 3 + 11 + 3 + 5 + 8 + 9 + 11 + 11;
-    len += ID_LEN + str_len(session.len()) + sint_len(ts) + str_len(role.len());
-    len += str_len(content.len()) + metadata.len();
-    len += sint_len(f.created_at) + sint_len(f.updated_at);
-    if let Some(agent) = f.agent_id {
-        len += 9 + str_len(agent.len());
-    }
-    if f.in_reply_to.is_some() {
-        len += 12 + ID_LEN;
-    }
-    out.put_with(len, |buf| {
-        let mut o = Slot { buf, at: 0 };
-        let fields = 8 + f.agent_id.is_some() as u8 + f.in_reply_to.is_some() as u8;
-        o.bytes(&[0x80 | fields]);
-        o.bytes(b"\xa2id");
-        o.id(id);
-        o.bytes(b"\xaasession_id");
-        o.str(session);
-        o.bytes(b"\xa2ts");
-        o.sint(ts);
-        o.bytes(b"\xa4role");
-        o.str(role);
-        if let Some(agent) = f.agent_id {
-            o.bytes(b"\xa8agent_id");
-            o.str(agent);
-        }
-        o.bytes(b"\xa7content");
-        o.str(content);
-        if let Some(r) = &f.in_reply_to {
-            o.bytes(b"\xabin_reply_to");
-            o.id(r);
-        }
-        o.bytes(b"\xa8metadata");
-        o.bytes(metadata);
-        o.bytes(b"\xaacreated_at");
-        o.sint(f.created_at);
-        o.bytes(b"\xaaupdated_at");
-        o.sint(f.updated_at);
-        debug_assert_eq!(o.at, len, "the record's size was counted wrong");
-    });
+    out.put_record(&PublicRecord::new(id, session, ts, f, content, metadata));
 }
 
 /// The public record of one stored message, as a new buffer.
@@ -1101,5 +1150,44 @@ impl SessionHead {
         }
         let _ = w::write_str(out, "message_count");
         let _ = w::write_uint(out, self.message_count);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Sink, Slot};
+    use rmp::encode as w;
+
+    fn sunk(write: impl Fn(&mut Slot<'_>), len: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; len];
+        let mut slot = Slot {
+            buf: &mut buf,
+            at: 0,
+        };
+        write(&mut slot);
+        assert_eq!(slot.at, len, "wrote exactly its size");
+        buf
+    }
+
+    #[test]
+    fn sink_forms_match_rmp() {
+        let mut edges = vec![i64::MIN, i64::MAX, 0, 1, -1];
+        for bound in [32i64, 128, 256, 1 << 15, 1 << 16, 1 << 31, 1 << 32] {
+            edges.extend([bound - 1, bound, bound + 1, -bound - 1, -bound, -bound + 1]);
+        }
+        for n in edges {
+            let mut want = Vec::new();
+            let _ = w::write_sint(&mut want, n);
+            assert_eq!(sunk(|s| s.sint(n), want.len()), want, "sint {n}");
+            assert_eq!(super::sint_len(n), want.len(), "sint_len {n}");
+        }
+        for n in [0usize, 31, 32, 255, 256, 65535, 65536] {
+            let text = vec![b'x'; n];
+            let mut want = Vec::new();
+            let _ = w::write_str_len(&mut want, n as u32);
+            want.extend_from_slice(&text);
+            assert_eq!(sunk(|s| s.str(&text), want.len()), want, "str of {n}");
+            assert_eq!(super::str_len(n), want.len(), "str_len {n}");
+        }
     }
 }
