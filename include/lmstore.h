@@ -958,9 +958,9 @@ int lms_range_messages(struct lms_db *db,
  * @param buf,cap   Caller-owned buffer for the page.
  * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
  *                  (the size needed): grow the buffer and call again.
- * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
- *         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE,
- *         unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; what buf holds is
+ *         unspecified); LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or
+ *         above LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
  *         long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL.
  * @since 0.1
  */
@@ -1567,10 +1567,10 @@ int lms_list_template_aliases_into(struct lms_db *db,
  * lms_range_agent_messages() into a caller-owned buffer, as lms_range_messages_into().
  * @param buf,cap   Caller-owned buffer for the page.
  * @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set.
- * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
- *         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db, pointer or out, limit 0 or above
- *         LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO or
- *         LMS_CORRUPT; LMS_INTERNAL.
+ * @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; what buf holds is
+ *         unspecified); LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db, pointer or out, limit 0
+ *         or above LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO
+ *         or LMS_CORRUPT; LMS_INTERNAL.
  * @since 0.1
  */
 int lms_range_agent_messages_into(struct lms_db *db,

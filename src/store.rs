@@ -285,16 +285,6 @@ impl Store {
         self.read(|txn| conversations::range(txn, CursorKind::Session, session, q))
     }
 
-    /// [`Store::range_messages`] written straight into `buf` (see [`conversations::range_into`]).
-    pub fn range_messages_into(
-        &self,
-        session: &[u8],
-        q: &RangeQuery<'_>,
-        buf: &mut [std::mem::MaybeUninit<u8>],
-    ) -> Result<conversations::PageInto> {
-        self.read(|txn| conversations::range_into(txn, CursorKind::Session, session, q, buf))
-    }
-
     /// A session's (`kind` Session) or an agent's messages written record by record to
     /// `out`, after the [`conversations::header_room`] the caller kept; returns the count and
     /// the next page's cursor.

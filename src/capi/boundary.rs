@@ -185,40 +185,73 @@ pub(crate) fn copy_out(data: &[u8], out: &mut *mut u8, out_len: &mut usize) -> R
     Ok(())
 }
 
-/// A page built straight in memory the caller frees with lms_page_free(), so a range is
-/// written once instead of built and then copied out. A failure (out of memory, or a record
-/// whose size was counted wrong) stops the writing and is reported by [`MallocPage::finish`].
-pub(crate) struct MallocPage {
+/// A page of records written once, straight where the caller reads it: memory from `malloc`
+/// that grows with `realloc` (handed over, the caller frees it with lms_page_free()), or the
+/// caller's own buffer. The caller's buffer takes bytes while they fit and counts the rest,
+/// so a buffer too small is answered with the size needed; the first [`SLACK`] bytes past its
+/// end are kept aside, because a page whose array header turns out shorter than the room kept
+/// for it moves left by that much and may fit after all. A failure (out of memory, or a record
+/// whose size was counted wrong) stops the writing and is reported by [`PageOut::finish`].
+pub(crate) struct PageOut {
     ptr: *mut u8,
     len: usize,
     cap: usize,
+    grows: bool,
+    spill: [u8; SLACK],
+    scratch: Vec<u8>,
     failed: Option<PageFailure>,
 }
+
+const SLACK: usize = 2;
 
 enum PageFailure {
     OutOfMemory(usize),
     Miscounted,
 }
 
-impl MallocPage {
-    /// An empty page of `room` bytes (kept for the array header) with room for `capacity`.
-    pub(crate) fn new(room: usize, capacity: usize) -> Result<MallocPage> {
-        let mut page = MallocPage {
-            ptr: std::ptr::null_mut(),
-            len: 0,
-            cap: 0,
-            failed: None,
-        };
-        if page.reserve(room.max(capacity)) {
-            // SAFETY: reserve made room for at least `room` bytes at ptr.
-            unsafe { std::ptr::write_bytes(page.ptr, 0, room) };
-            page.len = room;
-        }
+/// What [`PageOut::finish`] made of a page.
+pub(crate) enum Finished {
+    /// The page (data, len): handed over when the memory is the library's.
+    Page(*mut u8, usize),
+    /// The caller's buffer is too small; this many bytes are needed.
+    TooSmall(usize),
+}
+
+impl PageOut {
+    /// A page in library memory, with `room` bytes kept for the array header and room for
+    /// `capacity` bytes at first.
+    pub(crate) fn malloc(room: usize, capacity: usize) -> Result<PageOut> {
+        let mut page = PageOut::new(std::ptr::null_mut(), 0, true);
+        page.reserve(room.max(capacity));
         page.check()?;
+        page.len = room;
         Ok(page)
     }
 
-    /// Makes room for `more` bytes past `len`; false (and remembered) when memory ran out.
+    /// A page in the caller's `cap` bytes at `buf`, with `room` bytes kept for the array header.
+    ///
+    /// # Safety
+    /// A non-NULL `buf` must be valid for writes of `cap` bytes for the page's life and must
+    /// not overlap library memory; a NULL `buf` needs `cap` 0.
+    pub(crate) unsafe fn caller(buf: *mut u8, cap: usize, room: usize) -> PageOut {
+        let mut page = PageOut::new(buf, cap, false);
+        page.len = room;
+        page
+    }
+
+    fn new(ptr: *mut u8, cap: usize, grows: bool) -> PageOut {
+        PageOut {
+            ptr,
+            len: 0,
+            cap,
+            grows,
+            spill: [0; SLACK],
+            scratch: Vec::new(),
+            failed: None,
+        }
+    }
+
+    /// Whether `more` bytes past `len` fit, growing library memory when they do not.
     fn reserve(&mut self, more: usize) -> bool {
         if self.failed.is_some() {
             return false;
@@ -226,6 +259,9 @@ impl MallocPage {
         let need = self.len.saturating_add(more);
         if need <= self.cap {
             return true;
+        }
+        if !self.grows {
+            return false;
         }
         let cap = need.max(self.cap.saturating_mul(2));
         // SAFETY: ptr is NULL or came from malloc/realloc; realloc(NULL) is malloc.
@@ -237,6 +273,21 @@ impl MallocPage {
         self.ptr = grown;
         self.cap = cap;
         true
+    }
+
+    /// Bytes past the end of a caller's buffer: what still fits is written, the spill keeps
+    /// the next few, the rest is counted.
+    fn overflow(&mut self, bytes: &[u8]) {
+        for (i, &b) in bytes.iter().enumerate() {
+            let at = self.len + i;
+            if at < self.cap {
+                // SAFETY: at < cap, inside the caller's buffer.
+                unsafe { *self.ptr.add(at) = b };
+            } else if let Some(s) = self.spill.get_mut(at - self.cap) {
+                *s = b;
+            }
+        }
+        self.len += bytes.len();
     }
 
     fn check(&self) -> Result<()> {
@@ -253,37 +304,55 @@ impl MallocPage {
         }
     }
 
-    /// Puts the array header of `count` records in the `room` bytes kept for it (moving the
-    /// records left when it is shorter) and hands the page over: (data, len).
-    pub(crate) fn finish(mut self, room: usize, header: &[u8]) -> Result<(*mut u8, usize)> {
+    /// Puts the array header in the `room` bytes kept for it, moving the records left when
+    /// it is shorter, and hands library memory over.
+    pub(crate) fn finish(mut self, room: usize, header: &[u8]) -> Result<Finished> {
         self.check()?;
+        let body = self.len - room;
+        let len = header.len() + body;
+        if len > self.cap {
+            return Ok(Finished::TooSmall(len));
+        }
         let shift = room - header.len();
-        if shift > 0 {
-            // SAFETY: both ranges lie inside the len initialised bytes at ptr (len >= room).
+        // An empty page is its header alone: nothing to move, even when the buffer is
+        // smaller than the room kept.
+        if shift > 0 && body > 0 {
+            // The page fits, so the room and at least one record's bytes were written.
+            let written = self.len.min(self.cap);
+            // SAFETY: room..written and header.len()..written - shift lie inside the cap bytes
+            // at ptr, written by this page; copy handles the overlap.
             unsafe {
                 std::ptr::copy(
                     self.ptr.add(room),
                     self.ptr.add(header.len()),
-                    self.len - room,
+                    written - room,
                 )
             };
+            for (i, &b) in self.spill.iter().take(self.len - written).enumerate() {
+                // SAFETY: written - shift + i < len <= cap.
+                unsafe { *self.ptr.add(written - shift + i) = b };
+            }
         }
-        // SAFETY: header.len() <= room <= len bytes at ptr; header is not inside the page.
+        // SAFETY: header.len() <= room and len <= cap; header is not inside the page.
         unsafe { std::ptr::copy_nonoverlapping(header.as_ptr(), self.ptr, header.len()) };
-        let page = (self.ptr, self.len - shift);
-        self.ptr = std::ptr::null_mut();
-        Ok(page)
+        let data = self.ptr;
+        if self.grows {
+            self.ptr = std::ptr::null_mut();
+        }
+        Ok(Finished::Page(data, len))
     }
 }
 
-impl Drop for MallocPage {
+impl Drop for PageOut {
     fn drop(&mut self) {
-        // SAFETY: ptr is NULL or came from malloc/realloc and was not handed over.
-        unsafe { libc::free(self.ptr as *mut libc::c_void) };
+        if self.grows {
+            // SAFETY: ptr is NULL or came from malloc/realloc and was not handed over.
+            unsafe { libc::free(self.ptr as *mut libc::c_void) };
+        }
     }
 }
 
-impl crate::conversations::record::PageWrite for MallocPage {
+impl crate::conversations::record::PageWrite for PageOut {
     fn put(&mut self, bytes: &[u8]) {
         if self.reserve(bytes.len()) {
             // SAFETY: reserve made room for bytes.len() more bytes; bytes are not in the page.
@@ -291,11 +360,25 @@ impl crate::conversations::record::PageWrite for MallocPage {
                 std::ptr::copy_nonoverlapping(bytes.as_ptr(), self.ptr.add(self.len), bytes.len())
             };
             self.len += bytes.len();
+        } else if self.failed.is_none() {
+            self.overflow(bytes);
         }
     }
 
     fn put_record(&mut self, rec: &crate::conversations::record::PublicRecord<'_>) {
         if !self.reserve(rec.len) {
+            if self.failed.is_none() {
+                // Past the end of a caller's buffer: built aside, then written as far as it fits.
+                let mut scratch = std::mem::take(&mut self.scratch);
+                scratch.clear();
+                scratch.resize(rec.len, 0);
+                rec.emit(&mut crate::conversations::record::Slot {
+                    buf: &mut scratch,
+                    at: 0,
+                });
+                self.overflow(&scratch);
+                self.scratch = scratch;
+            }
             return;
         }
         // SAFETY: reserve made room for rec.len bytes past len.
@@ -315,7 +398,7 @@ impl crate::conversations::record::PageWrite for MallocPage {
     }
 }
 
-/// A record's room inside a [`MallocPage`]: writes are checked against its end (one compare,
+/// A record's room inside a [`PageOut`]: writes are checked against its end (one compare,
 /// no panic path) instead of sliced, and the room is not zeroed first.
 struct RawSink {
     at: *mut u8,

@@ -299,9 +299,15 @@ fn range_page(
     let room = crate::conversations::header_room(q.limit);
     // Most chat messages take less than this as records; larger ones grow the page.
     let typical = q.limit.min(256) as usize * 512;
-    let mut page = MallocPage::new(room, room + typical)?;
+    let mut page = PageOut::malloc(room, room + typical)?;
     let (count, next) = store.range_to(kind, name, q, &mut page)?;
-    let (data, len) = page.finish(room, &crate::conversations::array_header(count))?;
+    let header = crate::conversations::array_header(count);
+    let Finished::Page(data, len) = page.finish(room, &header)? else {
+        return Err(Error::new(
+            ErrorKind::Internal,
+            "a growing page reported no room",
+        ));
+    };
     out.data = data;
     out.len = len;
     out.count = count;
@@ -310,6 +316,51 @@ fn range_page(
         out.cursor_len = c.len() as u32;
     }
     Ok(())
+}
+
+/// One page of a session's or an agent's messages, written into the caller's `buf` of `cap`
+/// bytes; LMS_BUFFER_TOO_SMALL with `out.len` the size needed when it does not fit.
+///
+/// # Safety
+/// A non-NULL `buf` must be valid for writes of `cap` bytes for the call and must not overlap
+/// library memory.
+pub(crate) unsafe fn range_page_into(
+    store: &crate::Store,
+    kind: CursorKind,
+    name: &[u8],
+    q: &RangeQuery<'_>,
+    buf: *mut u8,
+    cap: usize,
+    out: &mut lms_page_info,
+) -> Result<()> {
+    if buf.is_null() && cap > 0 {
+        return Err(Error::invalid(format!(
+            "buf is NULL but its capacity is {cap}"
+        )));
+    }
+    let room = crate::conversations::header_room(q.limit);
+    // SAFETY: forwarded caller contract on buf and cap (NULL only with cap 0).
+    let mut page = unsafe { PageOut::caller(buf, cap, room) };
+    let (count, next) = store.range_to(kind, name, q, &mut page)?;
+    let header = crate::conversations::array_header(count);
+    match page.finish(room, &header)? {
+        Finished::TooSmall(len) => {
+            out.len = len;
+            Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("the result is {len} bytes but the buffer holds {cap}"),
+            ))
+        }
+        Finished::Page(_, len) => {
+            out.len = len;
+            out.count = count;
+            if let Some(c) = next {
+                out.cursor[..c.len()].copy_from_slice(&c);
+                out.cursor_len = c.len() as u32;
+            }
+            Ok(())
+        }
+    }
 }
 
 fn fill_page(page: Page, out: &mut lms_page) -> Result<()> {
@@ -404,9 +455,9 @@ pub unsafe extern "C" fn lms_range_messages(
 /// @param buf,cap   Caller-owned buffer for the page.
 /// @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set
 ///                  (the size needed): grow the buffer and call again.
-/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
-///         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or above LMS_MAX_PAGE,
-///         unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
+/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; what buf holds is
+///         unspecified); LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db or pointer, limit 0 or
+///         above LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG (a key that is not UTF-8 or too
 ///         long); LMS_IO or LMS_CORRUPT (LMDB failed, or stored data is damaged); LMS_INTERNAL.
 /// @since 0.1
 #[no_mangle]
@@ -431,34 +482,8 @@ pub unsafe extern "C" fn lms_range_messages_into(
         let session = unsafe { required(session_id as *const u8, session_id_len, "session_id") }?;
         // SAFETY: range is NULL or a readable lms_range whose cursor pair obeys the slice contract (ABI contract).
         let q = unsafe { query(range) }?;
-        let room: &mut [std::mem::MaybeUninit<u8>] = if cap == 0 {
-            &mut []
-        } else if buf.is_null() {
-            return Err(Error::invalid(format!(
-                "buf is NULL but its capacity is {cap}"
-            )));
-        } else {
-            // SAFETY: the caller promises buf has cap writable bytes for the call, not aliased
-            // by library memory; MaybeUninit makes no claim that they are initialised.
-            unsafe { std::slice::from_raw_parts_mut(buf as *mut std::mem::MaybeUninit<u8>, cap) }
-        };
-        let page = store.range_messages_into(session, &q, room)?;
-        out.len = page.len;
-        if page.len > cap {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall,
-                format!(
-                    "the result is {} bytes but the buffer holds {cap}",
-                    page.len
-                ),
-            ));
-        }
-        out.count = page.count;
-        if let Some(c) = page.next {
-            out.cursor[..c.len()].copy_from_slice(&c);
-            out.cursor_len = c.len() as u32;
-        }
-        Ok(())
+        // SAFETY: caller contract on buf and cap.
+        unsafe { range_page_into(store, CursorKind::Session, session, &q, buf, cap, out) }
     })
 }
 

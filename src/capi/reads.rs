@@ -3,8 +3,9 @@
 //! A binding then has one read path, with no library allocation to free.
 
 use super::boundary::*;
-use super::conversations::{lms_page_info, lms_range, query};
+use super::conversations::{lms_page_info, lms_range, query, range_page_into};
 use super::env::{lms_db, store};
+use crate::conversations::CursorKind;
 use crate::conversations::Page;
 use crate::error::Result;
 use crate::Store;
@@ -203,10 +204,10 @@ pub unsafe extern "C" fn lms_list_template_aliases_into(
 /// lms_range_agent_messages() into a caller-owned buffer, as lms_range_messages_into().
 /// @param buf,cap   Caller-owned buffer for the page.
 /// @param[out] out  Page length, count and cursor; on LMS_BUFFER_TOO_SMALL only `len` is set.
-/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; buf untouched);
-///         LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db, pointer or out, limit 0 or above
-///         LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO or
-///         LMS_CORRUPT; LMS_INTERNAL.
+/// @return LMS_OK; LMS_BUFFER_TOO_SMALL (out->len says how much is needed; what buf holds is
+///         unspecified); LMS_BAD_CURSOR; LMS_INVALID_ARGUMENT (NULL db, pointer or out, limit 0
+///         or above LMS_MAX_PAGE, unknown flags); LMS_INVALID_UTF8 or LMS_KEY_TOO_LONG; LMS_IO
+///         or LMS_CORRUPT; LMS_INTERNAL.
 /// @since 0.1
 #[no_mangle]
 pub unsafe extern "C" fn lms_range_agent_messages_into(
@@ -227,9 +228,8 @@ pub unsafe extern "C" fn lms_range_agent_messages_into(
         let agent = unsafe { required(agent_id as *const u8, agent_id_len, "agent_id") }?;
         // SAFETY: caller contract on range (query's contract).
         let q = unsafe { query(range) }?;
-        let page = store.range_agent_messages(agent, &q)?;
         // SAFETY: caller contract on buf and cap.
-        unsafe { page_into(page, buf, cap, out) }
+        unsafe { range_page_into(store, CursorKind::Agent, agent, &q, buf, cap, out) }
     })
 }
 

@@ -998,6 +998,36 @@ static void test_range_errors(lms_db *db)
     CHECK(p.count == 0, "unknown agent: empty page");
     lms_page_free(&p);
 
+    /* caller buffers at their edges: the header kept for a page of 50 takes 3 bytes, an
+     * empty page needs 1 and a short page gives 2 back */
+    {
+        lms_page_info info;
+        uint8_t one[1] = {0}, *buf;
+        size_t need;
+        r.limit = 50;
+        E(lms_range_messages_into(db, STR("no-such-session"), &r, one, 1, &info));
+        CHECK(info.len == 1 && one[0] == 0x90 && info.count == 0, "empty page in one byte");
+        EXPECT(lms_range_messages_into(db, STR("no-such-session"), &r, NULL, 0, &info),
+               LMS_BUFFER_TOO_SMALL, "buffer holds 0");
+        CHECK(info.len == 1, "size of an empty page");
+        EXPECT(lms_range_agent_messages_into(db, STR("packer"), &r, NULL, 0, &info),
+               LMS_BUFFER_TOO_SMALL, "buffer holds 0");
+        need = info.len;
+        CHECK(need > 60, "an agent's page has a size");
+        buf = (uint8_t *)malloc(need);
+        REQUIRE(buf != NULL, "malloc");
+        EXPECT(lms_range_agent_messages_into(db, STR("packer"), &r, buf, need - 1, &info),
+               LMS_BUFFER_TOO_SMALL, "buffer holds");
+        CHECK(info.len == need && info.count == 0, "one byte short: the size needed again");
+        E(lms_range_agent_messages_into(db, STR("packer"), &r, buf, need, &info));
+        CHECK(info.len == need && info.count == 1, "exactly the size needed");
+        E(lms_range_agent_messages(db, STR("packer"), &r, &p));
+        CHECK(p.len == need && memcmp(p.data, buf, need) == 0, "into == allocated agent page");
+        lms_page_free(&p);
+        free(buf);
+        r.limit = 5;
+    }
+
     r.limit = 0;
     EXPECT(lms_range_messages(db, STR("ties"), &r, &p), LMS_INVALID_ARGUMENT, "limit");
     CHECK(p.data == NULL && p.count == 0, "page cleared on failure");
