@@ -311,11 +311,16 @@ fn range_page(
     out.data = data;
     out.len = len;
     out.count = count;
-    if let Some(c) = next {
-        out.cursor[..c.len()].copy_from_slice(&c);
-        out.cursor_len = c.len() as u32;
-    }
+    out.cursor_len = put_cursor(next, &mut out.cursor);
     Ok(())
+}
+
+/// Copies the next page's cursor (none on the last page) into a page's cursor field and
+/// returns its length.
+pub(crate) fn put_cursor(next: Option<Vec<u8>>, cursor: &mut [u8; LMS_CURSOR_MAX]) -> u32 {
+    let Some(c) = next else { return 0 };
+    cursor[..c.len()].copy_from_slice(&c);
+    c.len() as u32
 }
 
 /// One page of a session's or an agent's messages, written into the caller's `buf` of `cap`
@@ -354,10 +359,7 @@ pub(crate) unsafe fn range_page_into(
         Finished::Page(_, len) => {
             out.len = len;
             out.count = count;
-            if let Some(c) = next {
-                out.cursor[..c.len()].copy_from_slice(&c);
-                out.cursor_len = c.len() as u32;
-            }
+            out.cursor_len = put_cursor(next, &mut out.cursor);
             Ok(())
         }
     }
@@ -370,10 +372,7 @@ fn fill_page(page: Page, out: &mut lms_page) -> Result<()> {
     out.data = data;
     out.len = len;
     out.count = page.count;
-    if let Some(c) = page.next {
-        out.cursor[..c.len()].copy_from_slice(&c);
-        out.cursor_len = c.len() as u32;
-    }
+    out.cursor_len = put_cursor(page.next, &mut out.cursor);
     Ok(())
 }
 

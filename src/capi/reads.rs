@@ -3,7 +3,7 @@
 //! A binding then has one read path, with no library allocation to free.
 
 use super::boundary::*;
-use super::conversations::{lms_page_info, lms_range, query, range_page_into};
+use super::conversations::{lms_page_info, lms_range, put_cursor, query, range_page_into};
 use super::env::{lms_db, store};
 use crate::conversations::CursorKind;
 use crate::conversations::Page;
@@ -30,10 +30,7 @@ unsafe fn page_into(page: Page, buf: *mut u8, cap: usize, out: &mut lms_page_inf
     // SAFETY: forwarded caller contract.
     unsafe { copy_into(page.bytes(), buf, cap, &mut out.len) }?;
     out.count = page.count;
-    if let Some(c) = page.next {
-        out.cursor[..c.len()].copy_from_slice(&c);
-        out.cursor_len = c.len() as u32;
-    }
+    out.cursor_len = put_cursor(page.next, &mut out.cursor);
     Ok(())
 }
 

@@ -766,20 +766,14 @@ pub struct PublicRecord<'a> {
     pub len: usize,
 }
 
-impl<'a> PublicRecord<'a> {
-    fn new(
-        id: &'a [u8; 16],
-        session: &'a [u8],
-        ts: i64,
-        fields: &'a StoredFields<'a>,
-        content: &'a [u8],
-        metadata: &'a [u8],
-    ) -> PublicRecord<'a> {
-        let f = fields;
+impl PublicRecord<'_> {
+    /// The bytes [`PublicRecord::emit`] writes.
+    fn size(&self) -> usize {
+        let f = self.fields;
         // The field names' strings, with their one-byte headers, and the map's header.
         let mut len = 1 + 3 + 11 + 3 + 5 + 8 + 9 + 11 + 11;
-        len += ID_LEN + str_len(session.len()) + sint_len(ts) + str_len(f.role.len());
-        len += str_len(content.len()) + metadata.len();
+        len += ID_LEN + str_len(self.session.len()) + sint_len(self.ts) + str_len(f.role.len());
+        len += str_len(self.content.len()) + self.metadata.len();
         len += sint_len(f.created_at) + sint_len(f.updated_at);
         if let Some(agent) = f.agent_id {
             len += 9 + str_len(agent.len());
@@ -787,15 +781,7 @@ impl<'a> PublicRecord<'a> {
         if f.in_reply_to.is_some() {
             len += 12 + ID_LEN;
         }
-        PublicRecord {
-            id,
-            session,
-            ts,
-            fields,
-            content,
-            metadata,
-            len,
-        }
+        len
     }
 
     /// Writes the record's `len` bytes to `o`.
@@ -840,7 +826,17 @@ fn write_public_fields(
     content: &[u8],
     metadata: &[u8],
 ) {
-    out.put_record(&PublicRecord::new(id, session, ts, f, content, metadata));
+    let mut rec = PublicRecord {
+        id,
+        session,
+        ts,
+        fields: f,
+        content,
+        metadata,
+        len: 0,
+    };
+    rec.len = rec.size();
+    out.put_record(&rec);
 }
 
 /// The public record of one stored message, as a new buffer.
