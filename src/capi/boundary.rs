@@ -196,6 +196,8 @@ pub(crate) struct PageOut {
     ptr: *mut u8,
     len: usize,
     cap: usize,
+    /// Bytes kept in front for the array header (see `conversations::header_room`).
+    room: usize,
     grows: bool,
     spill: [u8; SLACK],
     scratch: Vec<u8>,
@@ -218,32 +220,37 @@ pub(crate) enum Finished {
 }
 
 impl PageOut {
-    /// A page in library memory, with `room` bytes kept for the array header and room for
-    /// `capacity` bytes at first.
-    pub(crate) fn malloc(room: usize, capacity: usize) -> Result<PageOut> {
-        let mut page = PageOut::new(std::ptr::null_mut(), 0, true);
-        page.reserve(room.max(capacity));
+    /// A page of at most `limit` records in library memory, with room for `capacity` bytes
+    /// of records at first.
+    pub(crate) fn malloc(limit: u32, capacity: usize) -> Result<PageOut> {
+        let mut page = PageOut::new(std::ptr::null_mut(), 0, limit, true);
+        page.reserve(capacity);
         page.check()?;
-        page.len = room;
         Ok(page)
     }
 
-    /// A page in the caller's `cap` bytes at `buf`, with `room` bytes kept for the array header.
+    /// A page of at most `limit` records in the caller's `cap` bytes at `buf` (NULL with
+    /// `cap` 0 to ask for the size).
     ///
     /// # Safety
     /// A non-NULL `buf` must be valid for writes of `cap` bytes for the page's life and must
-    /// not overlap library memory; a NULL `buf` needs `cap` 0.
-    pub(crate) unsafe fn caller(buf: *mut u8, cap: usize, room: usize) -> PageOut {
-        let mut page = PageOut::new(buf, cap, false);
-        page.len = room;
-        page
+    /// not overlap library memory.
+    pub(crate) unsafe fn caller(buf: *mut u8, cap: usize, limit: u32) -> Result<PageOut> {
+        if buf.is_null() && cap > 0 {
+            return Err(Error::invalid(format!(
+                "buf is NULL but its capacity is {cap}"
+            )));
+        }
+        Ok(PageOut::new(buf, cap, limit, false))
     }
 
-    fn new(ptr: *mut u8, cap: usize, grows: bool) -> PageOut {
+    fn new(ptr: *mut u8, cap: usize, limit: u32, grows: bool) -> PageOut {
+        let room = crate::conversations::header_room(limit);
         PageOut {
             ptr,
-            len: 0,
+            len: room,
             cap,
+            room,
             grows,
             spill: [0; SLACK],
             scratch: Vec::new(),
@@ -304,10 +311,12 @@ impl PageOut {
         }
     }
 
-    /// Puts the array header in the `room` bytes kept for it, moving the records left when
-    /// it is shorter, and hands library memory over.
-    pub(crate) fn finish(mut self, room: usize, header: &[u8]) -> Result<Finished> {
+    /// Puts the array header of `count` records in the room kept for it, moving the records
+    /// left when it is shorter, and hands library memory over.
+    pub(crate) fn finish(mut self, count: u32) -> Result<Finished> {
         self.check()?;
+        let header = crate::conversations::array_header(count);
+        let room = self.room;
         let body = self.len - room;
         let len = header.len() + body;
         if len > self.cap {

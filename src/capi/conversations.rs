@@ -296,13 +296,9 @@ fn range_page(
     q: &RangeQuery<'_>,
     out: &mut lms_page,
 ) -> Result<()> {
-    let room = crate::conversations::header_room(q.limit);
-    // Most chat messages take less than this as records; larger ones grow the page.
-    let typical = q.limit.min(256) as usize * 512;
-    let mut page = PageOut::malloc(room, room + typical)?;
+    let mut page = PageOut::malloc(q.limit, crate::conversations::page_capacity(q.limit))?;
     let (count, next) = store.range_to(kind, name, q, &mut page)?;
-    let header = crate::conversations::array_header(count);
-    let Finished::Page(data, len) = page.finish(room, &header)? else {
+    let Finished::Page(data, len) = page.finish(count)? else {
         return Err(Error::new(
             ErrorKind::Internal,
             "a growing page reported no room",
@@ -338,17 +334,10 @@ pub(crate) unsafe fn range_page_into(
     cap: usize,
     out: &mut lms_page_info,
 ) -> Result<()> {
-    if buf.is_null() && cap > 0 {
-        return Err(Error::invalid(format!(
-            "buf is NULL but its capacity is {cap}"
-        )));
-    }
-    let room = crate::conversations::header_room(q.limit);
-    // SAFETY: forwarded caller contract on buf and cap (NULL only with cap 0).
-    let mut page = unsafe { PageOut::caller(buf, cap, room) };
+    // SAFETY: forwarded caller contract on buf and cap.
+    let mut page = unsafe { PageOut::caller(buf, cap, q.limit) }?;
     let (count, next) = store.range_to(kind, name, q, &mut page)?;
-    let header = crate::conversations::array_header(count);
-    match page.finish(room, &header)? {
+    match page.finish(count)? {
         Finished::TooSmall(len) => {
             out.len = len;
             Err(Error::new(

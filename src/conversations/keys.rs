@@ -61,23 +61,19 @@ pub fn tail(key: &[u8], prefix_len: usize) -> Result<(i64, [u8; ID_LEN])> {
     Ok((u64::from_be_bytes(ts) as i64, id))
 }
 
-/// A messages key's session, timestamp and id, or `None` when the key is not one.
+/// A messages key's session, timestamp and id (the read path splits every key it returns).
 #[inline(always)]
-pub fn split_entry(key: &[u8]) -> Option<(&[u8], i64, [u8; ID_LEN])> {
+pub fn split_entry(key: &[u8]) -> Result<(&[u8], i64, [u8; ID_LEN])> {
+    entry_parts(key).ok_or_else(|| Error::corrupt("message key has the wrong length"))
+}
+
+#[inline(always)]
+fn entry_parts(key: &[u8]) -> Option<(&[u8], i64, [u8; ID_LEN])> {
     let (&len, rest) = key.split_first()?;
     let (session, rest) = rest.split_at_checked(usize::from(len))?;
     let (ts, id) = rest.split_first_chunk::<8>()?;
     let id: [u8; ID_LEN] = id.try_into().ok()?;
     Some((session, u64::from_be_bytes(*ts) as i64, id))
-}
-
-/// The session name inside a messages key.
-pub fn session_of(key: &[u8]) -> Result<&[u8]> {
-    let len = *key
-        .first()
-        .ok_or_else(|| Error::corrupt("empty message key"))? as usize;
-    key.get(1..1 + len)
-        .ok_or_else(|| Error::corrupt("message key is truncated"))
 }
 
 pub fn activity(last_activity: i64, session: &[u8]) -> Vec<u8> {

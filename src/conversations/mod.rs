@@ -61,8 +61,7 @@ impl Page {
     }
 
     fn finish(mut buf: Vec<u8>, count: u32, next: Option<Vec<u8>>) -> Page {
-        let mut header = Vec::with_capacity(HEADER_ROOM);
-        write_array_len(&mut header, count);
+        let header = array_header(count);
         let start = HEADER_ROOM - header.len();
         buf[start..HEADER_ROOM].copy_from_slice(&header);
         Page {
@@ -140,7 +139,7 @@ pub fn append(txn: &mut impl WriteTxn, messages: &[NewMessage]) -> Result<Vec<Ap
             txn.get(Table::MessageIds, &msg.id)?
         };
         if let Some(key) = existing {
-            let (ts, _) = keys::tail(key, 1 + *key.first().unwrap_or(&0) as usize)?;
+            let (_, ts, _) = keys::split_entry(key)?;
             out.push(Appended {
                 id: msg.id,
                 ts,
@@ -212,7 +211,7 @@ pub fn range(
     name: &[u8],
     q: &RangeQuery<'_>,
 ) -> Result<Page> {
-    let mut body = Page::builder(q.limit.min(256) as usize * 512);
+    let mut body = Page::builder(page_capacity(q.limit));
     let (count, next) = range_to(txn, kind, name, q, &mut body)?;
     Ok(Page::finish(body, count, next))
 }
@@ -225,6 +224,12 @@ pub fn header_room(limit: u32) -> usize {
     } else {
         1
     }
+}
+
+/// Bytes a page of at most `limit` records is given at first: most chat messages take less
+/// than 512 as records, and larger ones grow it.
+pub fn page_capacity(limit: u32) -> usize {
+    limit.min(256) as usize * 512
 }
 
 /// The MessagePack array header of a page of `count` records.
@@ -447,8 +452,7 @@ pub(crate) fn write_message(
 /// Removes one message by its messages key, with its index entries and counts; returns the
 /// sizes of its body, for the counters.
 fn remove(txn: &mut impl WriteTxn, key: &[u8], head: &mut SessionHead) -> Result<record::BodySize> {
-    let session_len = 1 + *key.first().unwrap_or(&0) as usize;
-    let (ts, id) = keys::tail(key, session_len)?;
+    let (_, ts, id) = keys::split_entry(key)?;
     let (agent, size) = match txn.get(Table::Messages, key)? {
         Some(record) => (
             record::agent_of(key, record)?,
@@ -476,7 +480,7 @@ fn session_for_update(txn: &impl ReadTxn, session: &[u8]) -> Result<SessionHead>
 
 pub fn delete(txn: &mut impl WriteTxn, id: &[u8]) -> Result<()> {
     let key = find(txn, id)?;
-    let session = keys::session_of(&key)?.to_vec();
+    let session = keys::split_entry(&key)?.0.to_vec();
     let mut head = session_for_update(txn, &session)?;
     let activity = head.last_activity;
     let size = remove(txn, &key, &mut head)?;

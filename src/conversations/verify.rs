@@ -16,8 +16,7 @@ pub fn verify(txn: &impl ReadTxn) -> Result<u64> {
     let mut per_session: HashMap<Vec<u8>, u64> = HashMap::new();
     let mut problem: Option<String> = None;
     txn.scan(Table::Messages, Start::Edge, false, &mut |k, v| {
-        let session = keys::session_of(k)?;
-        let (ts, id) = keys::tail(k, 1 + session.len())?;
+        let (session, ts, id) = keys::split_entry(k)?;
         if txn.get(Table::MessageIds, &id)? != Some(k) {
             problem = Some(format!(
                 "message {} has no matching id index entry",

@@ -310,8 +310,7 @@ fn session_from_stored(value: &[u8]) -> Result<SessionHead> {
 fn message_from_stored(dicts: &Dictionaries, key: &[u8], value: &[u8]) -> Result<NewMessage> {
     let public = crate::conversations::record::public_record(dicts, key, value)?;
     let record = decode_value(&public, "stored message")?;
-    let session = keys::session_of(key)?;
-    let (ts, id) = keys::tail(key, 1 + session.len())?;
+    let (session, ts, id) = keys::split_entry(key)?;
     let text = |name: &str| -> Result<Option<&[u8]>> {
         match field(&record, name) {
             None => Ok(None),
