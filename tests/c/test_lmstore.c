@@ -1010,6 +1010,10 @@ static void test_range_errors(lms_db *db)
         EXPECT(lms_range_messages_into(db, STR("no-such-session"), &r, NULL, 0, &info),
                LMS_BUFFER_TOO_SMALL, "buffer holds 0");
         CHECK(info.len == 1, "size of an empty page");
+        EXPECT(lms_range_messages_into(db, STR("no-such-session"), &r, NULL, 10, &info),
+               LMS_INVALID_ARGUMENT, "buf is NULL but its capacity is 10");
+        EXPECT(lms_range_agent_messages_into(db, STR("packer"), &r, NULL, 10, &info),
+               LMS_INVALID_ARGUMENT, "buf is NULL but its capacity is 10");
         EXPECT(lms_range_agent_messages_into(db, STR("packer"), &r, NULL, 0, &info),
                LMS_BUFFER_TOO_SMALL, "buffer holds 0");
         need = info.len;
